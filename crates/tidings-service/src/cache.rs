@@ -1,0 +1,40 @@
+//! What a node caches: apps by appid and token records by hash. Entries are
+//! dropped on every local change and live at most `ttl`, which bounds how long
+//! a change made on another node goes unseen.
+
+use std::time::Duration;
+
+use moka::sync::Cache;
+use tidings_engine::{App, AppId, TokenHash, TokenLane, TokenRecord};
+
+#[derive(Clone)]
+pub(crate) struct Caches {
+    pub(crate) apps: Cache<AppId, App>,
+    pub(crate) tokens: Cache<TokenHash, TokenRecord>,
+}
+
+impl Caches {
+    pub(crate) fn new(ttl: Duration) -> Self {
+        Self {
+            apps: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(ttl)
+                .build(),
+            tokens: Cache::builder()
+                .max_capacity(1_000_000)
+                .time_to_live(ttl)
+                .support_invalidation_closures()
+                .build(),
+        }
+    }
+
+    /// Forgets every cached token of one lane of one app (after a new token
+    /// superseded them).
+    pub(crate) fn forget_lane(&self, appid: &AppId, lane: TokenLane) {
+        let appid = appid.clone();
+        // The predicate cannot fail when closures are supported.
+        let _ = self
+            .tokens
+            .invalidate_entries_if(move |_, t| t.appid == appid && t.lane == lane);
+    }
+}

@@ -1,0 +1,45 @@
+use thiserror::Error;
+use tidings_engine::ParseError;
+use tidings_store::StoreError;
+
+/// Everything a service call can refuse or fail with. Dialects map each
+/// variant to their own code; messages are safe to show to callers.
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error("invalid {0}")]
+    Invalid(#[from] ParseError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+
+    #[error("invalid grant_type")]
+    InvalidGrantType,
+    #[error("appid missing")]
+    AppIdMissing,
+    #[error("appsecret missing")]
+    SecretMissing,
+    #[error("invalid appid")]
+    InvalidAppId,
+    #[error("invalid appsecret")]
+    InvalidSecret,
+    #[error("reach max api daily quota limit")]
+    TokenQuotaReached,
+    #[error("too many failed attempts, retry in {retry_after_secs} s")]
+    TooManyFailures { retry_after_secs: i64 },
+
+    #[error("access_token missing")]
+    TokenMissing,
+    #[error("invalid credential, access_token is invalid or not latest")]
+    TokenInvalid,
+    #[error("access_token expired")]
+    TokenExpired,
+    #[error("app is disabled")]
+    AppDisabled,
+
+    #[error("admin key missing or wrong")]
+    Unauthorized,
+
+    #[error("storage failure")]
+    Store(#[from] StoreError),
+}

@@ -1,0 +1,89 @@
+//! Services: the engine's rules applied to the store. Every API dialect calls
+//! these and maps their results and errors to its own wire format.
+
+mod admin;
+mod apps;
+mod cache;
+mod error;
+mod limiter;
+mod tokens;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tidings_engine::{Clock, TokenPolicy};
+use tidings_store::{Store, StoreResult};
+
+pub use admin::{AdminAuth, AdminKeySource};
+pub use apps::{AppService, NewApp};
+pub use error::ServiceError;
+pub use tokens::{Caller, Credentials, IssuedToken, TokenService};
+
+/// Tunables; the defaults are WeChat's.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub token_policy: TokenPolicy,
+    /// `/cgi-bin/token` calls per app per day (WeChat: 2000).
+    pub token_requests_per_day: u32,
+    /// `stable_token` calls with `force_refresh` per app per day (WeChat: 20).
+    pub stable_refreshes_per_day: u32,
+    /// Wrong secrets per app within `failure_window_secs` before its token
+    /// requests are refused until the window ends.
+    pub secret_failures_per_app: u32,
+    /// Wrong appids or secrets per client IP within `failure_window_secs`.
+    pub secret_failures_per_ip: u32,
+    pub failure_window_secs: i64,
+    /// How long a node trusts what it cached about a token or an app that
+    /// another node may change. Must stay below the token overlap.
+    pub cache_ttl: Duration,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            token_policy: TokenPolicy::default(),
+            token_requests_per_day: 2000,
+            stable_refreshes_per_day: 20,
+            secret_failures_per_app: 20,
+            secret_failures_per_ip: 60,
+            failure_window_secs: 60,
+            cache_ttl: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Every service, sharing one store, clock and caches.
+#[derive(Clone)]
+pub struct Services {
+    pub apps: AppService,
+    pub tokens: TokenService,
+    pub admin: AdminAuth,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Services {
+    /// Builds the services; reads or creates the installation's admin key and
+    /// token key.
+    pub async fn build(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: ServiceConfig,
+        admin_key: AdminKeySource,
+    ) -> StoreResult<(Self, Option<String>)> {
+        let (admin, generated) = AdminAuth::init(store.as_ref(), admin_key).await?;
+        let cache = cache::Caches::new(config.cache_ttl);
+        let apps = AppService::new(store.clone(), clock.clone(), cache.clone());
+        let tokens = TokenService::init(store.clone(), clock.clone(), cache, config).await?;
+        Ok((
+            Self {
+                apps,
+                tokens,
+                admin,
+                store,
+                clock,
+            },
+            generated,
+        ))
+    }
+}

@@ -1,0 +1,378 @@
+//! The PostgreSQL backend: a connection pool, one transaction per write.
+//! Several Tidings nodes may share the database; writes that must be
+//! serialized per app lock the app's row.
+
+mod schema;
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tidings_engine::{App, AppId, SecretHash, Timestamp, TokenHash, TokenLane, TokenRecord};
+use tidings_store::rows::{encode_pages, AppRow, TokenRow, APP_COLUMNS, TOKEN_COLUMNS};
+use tidings_store::{AppPatch, IssueOutcome, IssueToken, Store, StoreError, StoreResult};
+use tokio_postgres::error::SqlState;
+use deadpool_postgres::GenericClient;
+use tokio_postgres::{NoTls, Row};
+
+/// Connections per node.
+const POOL_SIZE: usize = 16;
+/// Any fixed number: the advisory lock that serializes migrations across nodes.
+const MIGRATION_LOCK: i64 = 0x7469_6469_6e67;
+
+pub struct PgStore {
+    pool: Pool,
+}
+
+fn backend(e: tokio_postgres::Error) -> StoreError {
+    if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+        return StoreError::Conflict(e.to_string());
+    }
+    StoreError::Backend(e.to_string())
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Backend(format!("connection pool: {e}"))
+}
+
+fn app_row(r: &Row) -> AppRow {
+    AppRow {
+        appid: r.get(0),
+        name: r.get(1),
+        kind: r.get(2),
+        pages: r.get(3),
+        secret_hash: r.get(4),
+        created_at: r.get(5),
+        updated_at: r.get(6),
+        disabled_at: r.get(7),
+    }
+}
+
+fn token_row(r: &Row) -> TokenRow {
+    TokenRow {
+        token_hash: r.get(0),
+        appid: r.get(1),
+        lane: r.get(2),
+        generation: r.get(3),
+        forced: r.get(4),
+        issued_at: r.get(5),
+        expires_at: r.get(6),
+        superseded_at: r.get(7),
+    }
+}
+
+impl PgStore {
+    /// Connects with a `postgres://` URL and brings the schema up to date.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let config = tokio_postgres::Config::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("invalid PostgreSQL URL: {e}")))?;
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| StoreError::Backend(format!("building the pool: {e}")))?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> StoreResult<()> {
+        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let tx = client.transaction().await.map_err(backend)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(backend)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version    BIGINT PRIMARY KEY,
+                 name       TEXT NOT NULL,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             )",
+        )
+        .await
+        .map_err(backend)?;
+        for m in schema::MIGRATIONS {
+            let applied = tx
+                .query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[&m.version])
+                .await
+                .map_err(backend)?
+                .is_some();
+            if !applied {
+                tracing::info!(version = m.version, name = m.name, "applying postgres migration");
+                tx.batch_execute(m.sql).await.map_err(backend)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+                    &[&m.version, &m.name],
+                )
+                .await
+                .map_err(backend)?;
+            }
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn one_app(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> StoreResult<Option<App>> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let stmt = client.prepare_cached(sql).await.map_err(backend)?;
+        client
+            .query_opt(&stmt, params)
+            .await
+            .map_err(backend)?
+            .map(|r| app_row(&r).into_app())
+            .transpose()
+    }
+
+    async fn one_token(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> StoreResult<Option<TokenRecord>> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let stmt = client.prepare_cached(sql).await.map_err(backend)?;
+        client
+            .query_opt(&stmt, params)
+            .await
+            .map_err(backend)?
+            .map(|r| token_row(&r).into_record())
+            .transpose()
+    }
+}
+
+async fn issue_token_in<C: GenericClient>(tx: &C, req: &IssueToken) -> StoreResult<IssueOutcome> {
+    let appid = req.appid.as_str();
+    let lane = req.lane.as_str();
+    // Locking the app's row serializes token swaps of one app across nodes.
+    let locked = tx
+        .query_opt("SELECT 1 FROM apps WHERE appid = $1 FOR UPDATE", &[&appid])
+        .await
+        .map_err(backend)?;
+    if locked.is_none() {
+        return Ok(IssueOutcome::NoApp);
+    }
+    let current: i64 = tx
+        .query_opt(
+            "SELECT generation FROM tokens WHERE appid = $1 AND lane = $2 AND superseded_at IS NULL",
+            &[&appid, &lane],
+        )
+        .await
+        .map_err(backend)?
+        .map_or(0, |r| r.get(0));
+    if req.expect_generation.is_some_and(|g| g != current) {
+        return Ok(IssueOutcome::Raced);
+    }
+    if let Some(limit) = req.daily_limit {
+        let used: i64 = tx
+            .query_one(
+                "SELECT COUNT(*) FROM tokens
+                 WHERE appid = $1 AND lane = $2 AND forced = $3 AND issued_at >= $4",
+                &[&appid, &lane, &req.forced, &limit.since.as_millis()],
+            )
+            .await
+            .map_err(backend)?
+            .get(0);
+        if used >= i64::from(limit.max) {
+            return Ok(IssueOutcome::LimitReached);
+        }
+    }
+    tx.execute(
+        "UPDATE tokens SET superseded_at = $3 WHERE appid = $1 AND lane = $2 AND superseded_at IS NULL",
+        &[&appid, &lane, &req.issued_at.as_millis()],
+    )
+    .await
+    .map_err(backend)?;
+    let generation = current + 1;
+    tx.execute(
+        &format!("INSERT INTO tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL)"),
+        &[
+            &req.hash.to_hex(),
+            &appid,
+            &lane,
+            &generation,
+            &req.forced,
+            &req.issued_at.as_millis(),
+            &req.expires_at.as_millis(),
+        ],
+    )
+    .await
+    .map_err(backend)?;
+    Ok(IssueOutcome::Issued { generation })
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        client.execute("SELECT 1", &[]).await.map_err(backend)?;
+        Ok(())
+    }
+
+    async fn get_setting(&self, key: &str) -> StoreResult<Option<String>> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        Ok(client
+            .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
+            .await
+            .map_err(backend)?
+            .map(|r| r.get(0)))
+    }
+
+    async fn init_setting(&self, key: &str, value: &str) -> StoreResult<String> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        client
+            .execute(
+                "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                &[&key, &value],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(client
+            .query_one("SELECT value FROM settings WHERE key = $1", &[&key])
+            .await
+            .map_err(backend)?
+            .get(0))
+    }
+
+    async fn insert_app(&self, app: &App) -> StoreResult<()> {
+        let row = AppRow::from_app(app);
+        let client = self.pool.get().await.map_err(pool_error)?;
+        client
+            .execute(
+                &format!("INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+                &[
+                    &row.appid,
+                    &row.name,
+                    &row.kind,
+                    &row.pages,
+                    &row.secret_hash,
+                    &row.created_at,
+                    &row.updated_at,
+                    &row.disabled_at,
+                ],
+            )
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn get_app(&self, appid: &AppId) -> StoreResult<Option<App>> {
+        self.one_app(
+            &format!("SELECT {APP_COLUMNS} FROM apps WHERE appid = $1"),
+            &[&appid.as_str()],
+        )
+        .await
+    }
+
+    async fn list_apps(&self, after: Option<&AppId>, limit: u32) -> StoreResult<Vec<App>> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let after = after.map_or("", AppId::as_str);
+        let rows = client
+            .query(
+                &format!("SELECT {APP_COLUMNS} FROM apps WHERE appid > $1 ORDER BY appid LIMIT $2"),
+                &[&after, &i64::from(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(|r| app_row(r).into_app()).collect()
+    }
+
+    async fn update_app(
+        &self,
+        appid: &AppId,
+        patch: &AppPatch,
+        now: Timestamp,
+    ) -> StoreResult<Option<App>> {
+        let name = patch.name.as_ref().map(|n| n.as_str());
+        let pages = patch.pages.as_ref().map(encode_pages);
+        self.one_app(
+            &format!(
+                "UPDATE apps SET name = COALESCE($2, name), pages = COALESCE($3, pages), updated_at = $4
+                 WHERE appid = $1 RETURNING {APP_COLUMNS}"
+            ),
+            &[&appid.as_str(), &name, &pages, &now.as_millis()],
+        )
+        .await
+    }
+
+    async fn set_app_secret(
+        &self,
+        appid: &AppId,
+        secret: &SecretHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<App>> {
+        self.one_app(
+            &format!(
+                "UPDATE apps SET secret_hash = $2, updated_at = $3 WHERE appid = $1 RETURNING {APP_COLUMNS}"
+            ),
+            &[&appid.as_str(), &secret.to_hex(), &now.as_millis()],
+        )
+        .await
+    }
+
+    async fn disable_app(&self, appid: &AppId, now: Timestamp) -> StoreResult<Option<App>> {
+        self.one_app(
+            &format!(
+                "UPDATE apps SET disabled_at = COALESCE(disabled_at, $2), updated_at = $2
+                 WHERE appid = $1 RETURNING {APP_COLUMNS}"
+            ),
+            &[&appid.as_str(), &now.as_millis()],
+        )
+        .await
+    }
+
+    async fn issue_token(&self, req: &IssueToken) -> StoreResult<IssueOutcome> {
+        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let outcome = issue_token_in(&tx, req).await?;
+        if matches!(outcome, IssueOutcome::Issued { .. }) {
+            tx.commit().await.map_err(backend)?;
+        }
+        Ok(outcome)
+    }
+
+    async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
+        self.one_token(
+            &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE token_hash = $1"),
+            &[&hash.to_hex()],
+        )
+        .await
+    }
+
+    async fn current_token(
+        &self,
+        appid: &AppId,
+        lane: TokenLane,
+    ) -> StoreResult<Option<TokenRecord>> {
+        self.one_token(
+            &format!(
+                "SELECT {TOKEN_COLUMNS} FROM tokens
+                 WHERE appid = $1 AND lane = $2 AND superseded_at IS NULL"
+            ),
+            &[&appid.as_str(), &lane.as_str()],
+        )
+        .await
+    }
+
+    async fn prune_tokens(&self, before: Timestamp) -> StoreResult<u64> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        client
+            .execute(
+                "DELETE FROM tokens WHERE superseded_at IS NOT NULL AND expires_at < $1",
+                &[&before.as_millis()],
+            )
+            .await
+            .map_err(backend)
+    }
+}

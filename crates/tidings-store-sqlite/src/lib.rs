@@ -1,0 +1,172 @@
+//! The embedded SQLite backend: one file, WAL journal, `synchronous=FULL`,
+//! one writer thread that group-commits, and a small pool of readers.
+
+mod migrate;
+mod queries;
+mod readers;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use rusqlite::Connection;
+use tidings_engine::{App, AppId, SecretHash, Timestamp, TokenHash, TokenLane, TokenRecord};
+use tidings_store::{AppPatch, IssueOutcome, IssueToken, Store, StoreError, StoreResult};
+
+use readers::Readers;
+use writer::Writer;
+
+/// How many read connections a store opens.
+const READERS: usize = 4;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Writer,
+    readers: Arc<Readers>,
+}
+
+pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, msg)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::Conflict(msg.unwrap_or_else(|| "constraint violated".into()))
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up
+    /// to date.
+    pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
+        }
+        let mut conn = Connection::open(&path).map_err(backend)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(backend)?;
+        migrate::run(&mut conn, schema::MIGRATIONS)?;
+        let readers = Readers::open(&path, READERS)?;
+        let writer = Writer::start(conn)
+            .map_err(|e| StoreError::Backend(format!("starting the writer thread: {e}")))?;
+        Ok(Self {
+            path,
+            writer,
+            readers,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.readers
+            .read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(backend))
+            .await
+    }
+
+    async fn get_setting(&self, key: &str) -> StoreResult<Option<String>> {
+        let key = key.to_owned();
+        self.readers.read(move |c| queries::get_setting(c, &key)).await
+    }
+
+    async fn init_setting(&self, key: &str, value: &str) -> StoreResult<String> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.writer
+            .write(move |c| queries::init_setting(c, &key, &value))
+            .await
+    }
+
+    async fn insert_app(&self, app: &App) -> StoreResult<()> {
+        let app = app.clone();
+        self.writer.write(move |c| queries::insert_app(c, &app)).await
+    }
+
+    async fn get_app(&self, appid: &AppId) -> StoreResult<Option<App>> {
+        let appid = appid.clone();
+        self.readers.read(move |c| queries::get_app(c, &appid)).await
+    }
+
+    async fn list_apps(&self, after: Option<&AppId>, limit: u32) -> StoreResult<Vec<App>> {
+        let after = after.cloned();
+        self.readers
+            .read(move |c| queries::list_apps(c, after.as_ref(), limit))
+            .await
+    }
+
+    async fn update_app(
+        &self,
+        appid: &AppId,
+        patch: &AppPatch,
+        now: Timestamp,
+    ) -> StoreResult<Option<App>> {
+        let (appid, patch) = (appid.clone(), patch.clone());
+        self.writer
+            .write(move |c| queries::update_app(c, &appid, &patch, now))
+            .await
+    }
+
+    async fn set_app_secret(
+        &self,
+        appid: &AppId,
+        secret: &SecretHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<App>> {
+        let (appid, secret) = (appid.clone(), *secret);
+        self.writer
+            .write(move |c| queries::set_app_secret(c, &appid, &secret, now))
+            .await
+    }
+
+    async fn disable_app(&self, appid: &AppId, now: Timestamp) -> StoreResult<Option<App>> {
+        let appid = appid.clone();
+        self.writer
+            .write(move |c| queries::disable_app(c, &appid, now))
+            .await
+    }
+
+    async fn issue_token(&self, req: &IssueToken) -> StoreResult<IssueOutcome> {
+        let req = req.clone();
+        self.writer.write(move |c| queries::issue_token(c, &req)).await
+    }
+
+    async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
+        let hash = *hash;
+        self.readers.read(move |c| queries::get_token(c, &hash)).await
+    }
+
+    async fn current_token(
+        &self,
+        appid: &AppId,
+        lane: TokenLane,
+    ) -> StoreResult<Option<TokenRecord>> {
+        let appid = appid.clone();
+        self.readers
+            .read(move |c| queries::current_token(c, &appid, lane))
+            .await
+    }
+
+    async fn prune_tokens(&self, before: Timestamp) -> StoreResult<u64> {
+        self.writer
+            .write(move |c| queries::prune_tokens(c, before))
+            .await
+    }
+}
