@@ -1,0 +1,59 @@
+//! The HTTP surface: one router holding the platform API (`/api/v1`), the
+//! API dialects (`/cgi-bin` for WeChat; later the marketing cloud and the
+//! workspace), and health and metrics endpoints. Dialects are thin: they
+//! parse their wire format, call the services, and map results and errors
+//! back to their envelope.
+
+mod body;
+mod client_ip;
+mod observability;
+mod platform;
+mod request_id;
+mod wechat;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use tidings_service::{AdminAuth, Services};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+
+pub use client_ip::ClientIpSource;
+pub use platform::AppView;
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub admin: AdminAuth,
+    pub metrics: Option<PrometheusHandle>,
+    pub client_ip: ClientIpSource,
+    /// The addresses this installation calls out from (webhooks).
+    pub egress_ips: Vec<String>,
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let state = Arc::new(state);
+    Router::new()
+        .nest("/cgi-bin", wechat::router())
+        .nest("/api/v1", platform::router())
+        .merge(observability::router())
+        .fallback(platform::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(observability::track))
+        .layer(axum::middleware::from_fn(request_id::assign))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::custom(observability::panic_response))
+}
+
+pub(crate) type State = axum::extract::State<Arc<AppState>>;

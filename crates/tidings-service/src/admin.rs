@@ -33,7 +33,7 @@ pub struct AdminAuth {
 impl AdminAuth {
     /// Returns the checker and, when this call generated the key, the key
     /// itself, to be shown once.
-    pub(crate) async fn init(
+    pub async fn init(
         store: &dyn Store,
         source: AdminKeySource,
     ) -> StoreResult<(Self, Option<String>)> {

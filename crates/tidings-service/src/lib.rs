@@ -15,7 +15,7 @@ use tidings_engine::{Clock, TokenPolicy};
 use tidings_store::{Store, StoreResult};
 
 pub use admin::{AdminAuth, AdminKeySource};
-pub use apps::{AppService, NewApp};
+pub use apps::{AppService, NewApp, MAX_PAGE as MAX_APPS_PAGE};
 pub use error::ServiceError;
 pub use tokens::{Caller, Credentials, IssuedToken, TokenService};
 
@@ -57,33 +57,25 @@ impl Default for ServiceConfig {
 pub struct Services {
     pub apps: AppService,
     pub tokens: TokenService,
-    pub admin: AdminAuth,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
 }
 
 impl Services {
-    /// Builds the services; reads or creates the installation's admin key and
-    /// token key.
+    /// Builds the services; reads or creates the installation's token key.
     pub async fn build(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         config: ServiceConfig,
-        admin_key: AdminKeySource,
-    ) -> StoreResult<(Self, Option<String>)> {
-        let (admin, generated) = AdminAuth::init(store.as_ref(), admin_key).await?;
+    ) -> StoreResult<Self> {
         let cache = cache::Caches::new(config.cache_ttl);
         let apps = AppService::new(store.clone(), clock.clone(), cache.clone());
         let tokens = TokenService::init(store.clone(), clock.clone(), cache, config).await?;
-        Ok((
-            Self {
-                apps,
-                tokens,
-                admin,
-                store,
-                clock,
-            },
-            generated,
-        ))
+        Ok(Self {
+            apps,
+            tokens,
+            store,
+            clock,
+        })
     }
 }

@@ -1,0 +1,25 @@
+//! The WeChat dialect (`/cgi-bin/...`): the token service now, template
+//! messages later. `wire` holds the rules every endpoint follows.
+
+mod auth;
+mod codes;
+mod misc;
+mod token;
+mod wire;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/token", get(token::token))
+        .route("/stable_token", post(token::stable_token))
+        .route("/get_api_domain_ip", get(misc::api_domain_ip))
+        .route("/getcallbackip", get(misc::callback_ip))
+        .fallback(wire::unknown_api)
+        .layer(axum::middleware::from_fn(wire::envelope))
+}
