@@ -1,0 +1,187 @@
+//! What the integration tests share: a fresh database per test on each
+//! backend, and the real server started on port 0 against it.
+
+#![allow(dead_code)]
+
+pub mod db;
+pub mod process;
+
+use std::sync::Arc;
+
+use reqwest::{Client, Response};
+use serde_json::{json, Value};
+use tidings::config::Settings;
+use tidings::server::Running;
+use tidings_engine::{ManualClock, Timestamp};
+
+pub use db::{Backend, TestDb};
+
+pub const ADMIN_KEY: &str = "tdk_test_admin_key_0123456789";
+
+/// Runs each named `async fn(TestDb)` once per backend.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(db) = $crate::common::TestDb::create($crate::common::Backend::Sqlite).await {
+                        super::$name(db).await;
+                    }
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(db) = $crate::common::TestDb::create($crate::common::Backend::Postgres).await {
+                        super::$name(db).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// The real server, in this process, with a clock the test moves.
+pub struct TestServer {
+    pub base: String,
+    pub clock: ManualClock,
+    pub http: Client,
+    pub settings: Settings,
+    running: Option<Running>,
+}
+
+/// 2026-11-21 10:00:00 China Standard Time: mid-day, far from a quota reset.
+pub const START: Timestamp = Timestamp::from_millis(1_795_226_400_000);
+
+impl TestServer {
+    pub async fn start(db: &TestDb) -> Self {
+        Self::start_with(db, |_| {}).await
+    }
+
+    pub async fn start_with(db: &TestDb, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = Settings {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            database_url: db.url.clone(),
+            admin_key: Some(ADMIN_KEY.into()),
+            ..Settings::default()
+        };
+        tweak(&mut settings);
+        let clock = ManualClock::new(START);
+        let running = tidings::server::start_with_clock(&settings, Arc::new(clock.clone()))
+            .await
+            .expect("server starts");
+        Self {
+            base: format!("http://{}", running.addr),
+            clock,
+            http: Client::new(),
+            settings,
+            running: Some(running),
+        }
+    }
+
+    /// Stops the server and starts a new one on the same database, keeping
+    /// the clock where it is.
+    pub async fn restart(mut self) -> Self {
+        self.running.take().unwrap().shutdown().await.expect("clean shutdown");
+        let running = tidings::server::start_with_clock(&self.settings, Arc::new(self.clock.clone()))
+            .await
+            .expect("server restarts");
+        self.base = format!("http://{}", running.addr);
+        self.running = Some(running);
+        self
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).await.json().await.expect("JSON body")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Value {
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+            .json()
+            .await
+            .expect("JSON body")
+    }
+
+    /// A request to the platform API with the admin key.
+    pub fn admin(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(ADMIN_KEY)
+    }
+
+    /// Registers an app over the platform API; returns (appid, secret).
+    pub async fn create_app(&self, kind: &str) -> (String, String) {
+        let res = self
+            .admin(reqwest::Method::POST, "/api/v1/apps")
+            .json(&json!({"name": "测试应用", "kind": kind}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        (
+            body["appid"].as_str().unwrap().to_owned(),
+            body["secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    pub async fn token(&self, appid: &str, secret: &str) -> Value {
+        self.get_json(&format!(
+            "/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={secret}"
+        ))
+        .await
+    }
+
+    /// A fresh access token, asserting success.
+    pub async fn access_token(&self, appid: &str, secret: &str) -> String {
+        let body = self.token(appid, secret).await;
+        body["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("token request failed: {body}"))
+            .to_owned()
+    }
+
+    pub async fn stable_token(&self, appid: &str, secret: &str, force: bool) -> Value {
+        self.post_json(
+            "/cgi-bin/stable_token",
+            &json!({"grant_type": "client_credential", "appid": appid, "secret": secret, "force_refresh": force}),
+        )
+        .await
+    }
+
+    /// The errcode an access-token-taking API answers for this token.
+    pub async fn use_token(&self, token: &str) -> i64 {
+        let body = self
+            .get_json(&format!("/cgi-bin/getcallbackip?access_token={token}"))
+            .await;
+        body["errcode"].as_i64().expect("errcode")
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await.expect("clean shutdown");
+        }
+    }
+}
+
+/// The errcode of a WeChat answer, 0 when absent (bare token bodies).
+pub fn errcode(v: &Value) -> i64 {
+    v["errcode"].as_i64().unwrap_or(0)
+}
