@@ -8,16 +8,52 @@ use serde::de::DeserializeOwned;
 #[derive(Debug)]
 pub enum BodyError {
     Empty,
+    TooLarge,
     Unreadable(String),
+    /// Not JSON at all.
     Malformed(String),
+    /// JSON, but a field is missing or holds a value it cannot.
+    Invalid { path: String, reason: String },
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Empty => f.write_str("the request needs a JSON body"),
+            Self::TooLarge => write!(f, "the body is larger than {} bytes", crate::MAX_BODY_BYTES),
+            Self::Unreadable(m) => write!(f, "unreadable body: {m}"),
+            Self::Malformed(m) => write!(f, "malformed JSON: {m}"),
+            Self::Invalid { path, reason } if path == "." => f.write_str(reason),
+            Self::Invalid { path, reason } => write!(f, "{path}: {reason}"),
+        }
+    }
 }
 
 pub async fn read_json<T: DeserializeOwned>(req: axum::extract::Request) -> Result<T, BodyError> {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > crate::MAX_BODY_BYTES) {
+        return Err(BodyError::TooLarge);
+    }
     let bytes: Bytes = axum::body::to_bytes(req.into_body(), crate::MAX_BODY_BYTES)
         .await
         .map_err(|e| BodyError::Unreadable(e.to_string()))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(BodyError::Empty);
     }
-    serde_json::from_slice(&bytes).map_err(|e| BodyError::Malformed(e.to_string()))
+    let de = &mut serde_json::Deserializer::from_slice(&bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => BodyError::Invalid {
+                path,
+                reason: inner.to_string(),
+            },
+            _ => BodyError::Malformed(inner.to_string()),
+        }
+    })
 }

@@ -18,12 +18,11 @@ use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tidings_service::{AdminAuth, Services};
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 
 pub use client_ip::ClientIpSource;
 pub use platform::AppView;
 
-/// The largest request body accepted.
+/// The largest JSON request body accepted (streamed imports have no such limit).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// What every handler can reach.
@@ -48,7 +47,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(axum::middleware::from_fn(observability::track))
         .layer(axum::middleware::from_fn(request_id::assign))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

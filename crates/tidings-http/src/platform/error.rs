@@ -80,9 +80,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, _: &S) -> Result<Self, Self::Rejection> {
         read_json(req).await.map(ApiJson).map_err(|e| match e {
-            BodyError::Empty => ApiError::invalid("the request needs a JSON body"),
-            BodyError::Unreadable(m) => ApiError::invalid(format!("unreadable body: {m}")),
-            BodyError::Malformed(m) => ApiError::invalid(format!("malformed JSON: {m}")),
+            BodyError::TooLarge => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
+            }
+            e => ApiError::invalid(e.to_string()),
         })
     }
 }

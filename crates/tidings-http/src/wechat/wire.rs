@@ -142,10 +142,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WxJson<T> {
             Ok(v) => Ok(WxJson(v)),
             Err(BodyError::Empty) => Err(WxError::new(44002, "empty post data")),
             Err(BodyError::Unreadable(_)) => Err(WxError::new(47001, "data format error")),
-            Err(BodyError::Malformed(e)) => Err(WxError::new(
-                47001,
-                format!("data format error hint: [{e}]"),
-            )),
+            Err(e) => Err(WxError::new(47001, format!("data format error hint: [{e}]"))),
         }
     }
 }
