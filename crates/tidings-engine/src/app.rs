@@ -127,7 +127,10 @@ impl AppName {
             return Err(ParseError::new("name", "must be at most 64 characters"));
         }
         if trimmed.chars().any(char::is_control) {
-            return Err(ParseError::new("name", "must not contain control characters"));
+            return Err(ParseError::new(
+                "name",
+                "must not contain control characters",
+            ));
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -270,7 +273,15 @@ mod tests {
 
     #[test]
     fn appid_rejects_bad_shapes() {
-        for raw in ["", "wx", "wx123", "ab0123456789abcdef", "wx0123456789ABCDEF", "wx0123456789abcdeg", "wx0123456789abcdef0"] {
+        for raw in [
+            "",
+            "wx",
+            "wx123",
+            "ab0123456789abcdef",
+            "wx0123456789ABCDEF",
+            "wx0123456789abcdeg",
+            "wx0123456789abcdef0",
+        ] {
             assert!(AppId::parse(raw).is_err(), "{raw} should be refused");
         }
     }

@@ -48,7 +48,10 @@ impl AccessToken {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'*'))
         {
-            return Err(ParseError::new("access_token", "has characters no token has"));
+            return Err(ParseError::new(
+                "access_token",
+                "has characters no token has",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -213,7 +216,10 @@ mod tests {
     fn a_token_lives_7200_seconds() {
         let p = TokenPolicy::default();
         let t = record(0, None);
-        assert_eq!(p.status(&t, at(7199)), TokenStatus::Valid { until: at(7200) });
+        assert_eq!(
+            p.status(&t, at(7199)),
+            TokenStatus::Valid { until: at(7200) }
+        );
         assert_eq!(p.status(&t, at(7200)), TokenStatus::Expired);
     }
 
@@ -221,7 +227,10 @@ mod tests {
     fn a_superseded_token_works_for_the_overlap_then_is_invalid() {
         let p = TokenPolicy::default();
         let t = record(0, Some(1000));
-        assert_eq!(p.status(&t, at(1299)), TokenStatus::Valid { until: at(1300) });
+        assert_eq!(
+            p.status(&t, at(1299)),
+            TokenStatus::Valid { until: at(1300) }
+        );
         assert_eq!(p.status(&t, at(1300)), TokenStatus::Superseded);
     }
 
@@ -229,7 +238,10 @@ mod tests {
     fn a_token_superseded_near_its_end_expires_rather_than_outlives_itself() {
         let p = TokenPolicy::default();
         let t = record(0, Some(7100));
-        assert_eq!(p.status(&t, at(7150)), TokenStatus::Valid { until: at(7200) });
+        assert_eq!(
+            p.status(&t, at(7150)),
+            TokenStatus::Valid { until: at(7200) }
+        );
         assert_eq!(p.status(&t, at(7250)), TokenStatus::Expired);
     }
 

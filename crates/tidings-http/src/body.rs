@@ -13,7 +13,10 @@ pub enum BodyError {
     /// Not JSON at all.
     Malformed(String),
     /// JSON, but a field is missing or holds a value it cannot.
-    Invalid { path: String, reason: String },
+    Invalid {
+        path: String,
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for BodyError {

@@ -77,7 +77,11 @@ pub async fn track(req: Request, next: Next) -> Response {
     )
     .record(elapsed.as_secs_f64());
     span.in_scope(|| {
-        tracing::info!(status, latency_ms = elapsed.as_secs_f64() * 1000.0, "served");
+        tracing::info!(
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "served"
+        );
     });
     res
 }

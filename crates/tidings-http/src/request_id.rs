@@ -17,7 +17,11 @@ impl RequestId {
             .map(|d| d.as_secs() as u32)
             .unwrap_or(0);
         let mut rng = rand::thread_rng();
-        Self(format!("{secs:08x}-{:08x}-{:08x}", rng.gen::<u32>(), rng.gen::<u32>()))
+        Self(format!(
+            "{secs:08x}-{:08x}-{:08x}",
+            rng.gen::<u32>(),
+            rng.gen::<u32>()
+        ))
     }
 }
 

@@ -83,7 +83,10 @@ impl AppService {
     }
 
     pub async fn list(&self, after: Option<&AppId>, limit: u32) -> Result<Vec<App>, ServiceError> {
-        Ok(self.store.list_apps(after, limit.clamp(1, MAX_PAGE)).await?)
+        Ok(self
+            .store
+            .list_apps(after, limit.clamp(1, MAX_PAGE))
+            .await?)
     }
 
     pub async fn update(&self, appid: &AppId, patch: AppPatch) -> Result<App, ServiceError> {

@@ -37,8 +37,12 @@ impl Credentials {
         if grant_type != Some("client_credential") {
             return Err(ServiceError::InvalidGrantType);
         }
-        let appid = appid.filter(|a| !a.is_empty()).ok_or(ServiceError::AppIdMissing)?;
-        let secret = secret.filter(|s| !s.is_empty()).ok_or(ServiceError::SecretMissing)?;
+        let appid = appid
+            .filter(|a| !a.is_empty())
+            .ok_or(ServiceError::AppIdMissing)?;
+        let secret = secret
+            .filter(|s| !s.is_empty())
+            .ok_or(ServiceError::SecretMissing)?;
         let appid = AppId::parse(appid).map_err(|_| ServiceError::InvalidAppId)?;
         let secret = AppSecret::parse(secret).map_err(|_| ServiceError::InvalidSecret)?;
         Ok(Self { appid, secret })
@@ -78,7 +82,9 @@ impl TokenService {
     ) -> StoreResult<Self> {
         let mut fresh = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut fresh);
-        let stored = store.init_setting(TOKEN_KEY_SETTING, &hex::encode(fresh)).await?;
+        let stored = store
+            .init_setting(TOKEN_KEY_SETTING, &hex::encode(fresh))
+            .await?;
         let stable_key = hex::decode(&stored).map_err(|e| {
             tidings_store::StoreError::Corrupt(format!("settings.{TOKEN_KEY_SETTING}: {e}"))
         })?;
@@ -94,7 +100,11 @@ impl TokenService {
     }
 
     /// `/cgi-bin/token`: a new token that supersedes the app's current one.
-    pub async fn issue(&self, creds: &Credentials, ip: IpAddr) -> Result<IssuedToken, ServiceError> {
+    pub async fn issue(
+        &self,
+        creds: &Credentials,
+        ip: IpAddr,
+    ) -> Result<IssuedToken, ServiceError> {
         self.check_credentials(creds, ip).await?;
         let now = self.clock.now();
         let token = AccessToken::generate();
@@ -177,13 +187,17 @@ impl TokenService {
                 IssueOutcome::NoApp => return Err(ServiceError::InvalidAppId),
             }
         }
-        Err(ServiceError::Conflict("stable token contended, retry".into()))
+        Err(ServiceError::Conflict(
+            "stable token contended, retry".into(),
+        ))
     }
 
     /// Resolves `?access_token=` to its app: 41001 missing, 40001 unknown or
     /// superseded beyond the overlap, 42001 expired.
     pub async fn authenticate(&self, raw: Option<&str>) -> Result<Caller, ServiceError> {
-        let raw = raw.filter(|r| !r.is_empty()).ok_or(ServiceError::TokenMissing)?;
+        let raw = raw
+            .filter(|r| !r.is_empty())
+            .ok_or(ServiceError::TokenMissing)?;
         let token = AccessToken::parse(raw).map_err(|_| ServiceError::TokenInvalid)?;
         let hash = token.hash();
         let record = match self.cache.tokens.get(&hash) {

@@ -7,12 +7,12 @@ mod schema;
 use std::str::FromStr;
 
 use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tidings_engine::{App, AppId, SecretHash, Timestamp, TokenHash, TokenLane, TokenRecord};
 use tidings_store::rows::{encode_pages, AppRow, TokenRow, APP_COLUMNS, TOKEN_COLUMNS};
 use tidings_store::{AppPatch, IssueOutcome, IssueToken, Store, StoreError, StoreResult};
 use tokio_postgres::error::SqlState;
-use deadpool_postgres::GenericClient;
 use tokio_postgres::{NoTls, Row};
 
 /// Connections per node.
@@ -99,12 +99,19 @@ impl PgStore {
         .map_err(backend)?;
         for m in schema::MIGRATIONS {
             let applied = tx
-                .query_opt("SELECT 1 FROM schema_migrations WHERE version = $1", &[&m.version])
+                .query_opt(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    &[&m.version],
+                )
                 .await
                 .map_err(backend)?
                 .is_some();
             if !applied {
-                tracing::info!(version = m.version, name = m.name, "applying postgres migration");
+                tracing::info!(
+                    version = m.version,
+                    name = m.name,
+                    "applying postgres migration"
+                );
                 tx.batch_execute(m.sql).await.map_err(backend)?;
                 tx.execute(
                     "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
@@ -250,7 +257,9 @@ impl Store for PgStore {
         let client = self.pool.get().await.map_err(pool_error)?;
         client
             .execute(
-                &format!("INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
+                &format!(
+                    "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                ),
                 &[
                     &row.appid,
                     &row.name,

@@ -69,6 +69,12 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Transactions the writer has committed: fewer than writes when group
+    /// commit batches them.
+    pub fn commits(&self) -> u64 {
+        self.writer.commits()
+    }
 }
 
 #[async_trait]
@@ -85,7 +91,9 @@ impl Store for SqliteStore {
 
     async fn get_setting(&self, key: &str) -> StoreResult<Option<String>> {
         let key = key.to_owned();
-        self.readers.read(move |c| queries::get_setting(c, &key)).await
+        self.readers
+            .read(move |c| queries::get_setting(c, &key))
+            .await
     }
 
     async fn init_setting(&self, key: &str, value: &str) -> StoreResult<String> {
@@ -97,12 +105,16 @@ impl Store for SqliteStore {
 
     async fn insert_app(&self, app: &App) -> StoreResult<()> {
         let app = app.clone();
-        self.writer.write(move |c| queries::insert_app(c, &app)).await
+        self.writer
+            .write(move |c| queries::insert_app(c, &app))
+            .await
     }
 
     async fn get_app(&self, appid: &AppId) -> StoreResult<Option<App>> {
         let appid = appid.clone();
-        self.readers.read(move |c| queries::get_app(c, &appid)).await
+        self.readers
+            .read(move |c| queries::get_app(c, &appid))
+            .await
     }
 
     async fn list_apps(&self, after: Option<&AppId>, limit: u32) -> StoreResult<Vec<App>> {
@@ -145,12 +157,16 @@ impl Store for SqliteStore {
 
     async fn issue_token(&self, req: &IssueToken) -> StoreResult<IssueOutcome> {
         let req = req.clone();
-        self.writer.write(move |c| queries::issue_token(c, &req)).await
+        self.writer
+            .write(move |c| queries::issue_token(c, &req))
+            .await
     }
 
     async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
         let hash = *hash;
-        self.readers.read(move |c| queries::get_token(c, &hash)).await
+        self.readers
+            .read(move |c| queries::get_token(c, &hash))
+            .await
     }
 
     async fn current_token(

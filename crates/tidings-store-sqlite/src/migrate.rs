@@ -27,7 +27,11 @@ pub(crate) fn run(conn: &mut Connection, migrations: &[Migration]) -> StoreResul
             )
             .map_err(backend)?;
         if !applied {
-            tracing::info!(version = m.version, name = m.name, "applying sqlite migration");
+            tracing::info!(
+                version = m.version,
+                name = m.name,
+                "applying sqlite migration"
+            );
             tx.execute_batch(m.sql).map_err(backend)?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at)

@@ -58,8 +58,10 @@ pub(crate) fn init_setting(c: &Connection, key: &str, value: &str) -> StoreResul
         [key, value],
     )
     .map_err(backend)?;
-    c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0))
-        .map_err(backend)
+    c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+        r.get(0)
+    })
+    .map_err(backend)
 }
 
 pub(crate) fn insert_app(c: &Connection, app: &App) -> StoreResult<()> {
@@ -143,7 +145,11 @@ pub(crate) fn set_app_secret(
     )
 }
 
-pub(crate) fn disable_app(c: &Connection, appid: &AppId, now: Timestamp) -> StoreResult<Option<App>> {
+pub(crate) fn disable_app(
+    c: &Connection,
+    appid: &AppId,
+    now: Timestamp,
+) -> StoreResult<Option<App>> {
     one_app(
         c,
         &format!(
@@ -219,7 +225,11 @@ pub(crate) fn issue_token(c: &Connection, req: &IssueToken) -> StoreResult<Issue
     Ok(IssueOutcome::Issued { generation })
 }
 
-fn one_token(c: &Connection, sql: &str, p: impl rusqlite::Params) -> StoreResult<Option<TokenRecord>> {
+fn one_token(
+    c: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> StoreResult<Option<TokenRecord>> {
     c.prepare_cached(sql)
         .map_err(backend)?
         .query_row(p, token_row)

@@ -40,7 +40,11 @@ impl Readers {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        let permit = self.permits.acquire().await.map_err(|_| StoreError::Closed)?;
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Closed)?;
         let pool = Arc::clone(self);
         let outcome = tokio::task::spawn_blocking(move || {
             let conn = pool

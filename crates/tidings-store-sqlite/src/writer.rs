@@ -4,6 +4,8 @@
 //! every caller is answered after the commit, so a success is on disk.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use rusqlite::Connection;
 use tidings_store::{StoreError, StoreResult};
@@ -18,15 +20,23 @@ const MAX_BATCH: usize = 512;
 #[derive(Clone)]
 pub(crate) struct Writer {
     jobs: mpsc::Sender<Job>,
+    commits: Arc<AtomicU64>,
 }
 
 impl Writer {
     pub(crate) fn start(conn: Connection) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = commits.clone();
         std::thread::Builder::new()
             .name("tidings-sqlite-writer".into())
-            .spawn(move || run(conn, rx))?;
-        Ok(Self { jobs: tx })
+            .spawn(move || run(conn, rx, &counter))?;
+        Ok(Self { jobs: tx, commits })
+    }
+
+    /// Transactions committed so far.
+    pub(crate) fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
     }
 
     /// Runs `f` in the next group commit and answers after that commit.
@@ -55,7 +65,8 @@ fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
-    conn.execute_batch("SAVEPOINT job").map_err(crate::backend)?;
+    conn.execute_batch("SAVEPOINT job")
+        .map_err(crate::backend)?;
     let outcome = catch_unwind(AssertUnwindSafe(|| f(conn)))
         .unwrap_or_else(|_| Err(StoreError::Backend("a write job panicked".into())));
     let end = if outcome.is_ok() {
@@ -67,7 +78,7 @@ fn in_savepoint<T>(
     outcome
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>) {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, commits: &AtomicU64) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -90,6 +101,8 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>) {
         if let Err(e) = &commit {
             tracing::error!(error = %e, "sqlite commit failed; rolling back the batch");
             let _ = conn.execute_batch("ROLLBACK");
+        } else {
+            commits.fetch_add(1, Ordering::Relaxed);
         }
         for done in completions {
             done(commit.clone());

@@ -108,8 +108,11 @@ pub trait Store: Send + Sync + 'static {
     async fn issue_token(&self, req: &IssueToken) -> StoreResult<IssueOutcome>;
     async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>>;
     /// The lane's newest, not superseded token.
-    async fn current_token(&self, appid: &AppId, lane: TokenLane)
-        -> StoreResult<Option<TokenRecord>>;
+    async fn current_token(
+        &self,
+        appid: &AppId,
+        lane: TokenLane,
+    ) -> StoreResult<Option<TokenRecord>>;
     /// Deletes tokens that expired before `before`; returns how many.
     async fn prune_tokens(&self, before: Timestamp) -> StoreResult<u64>;
 }

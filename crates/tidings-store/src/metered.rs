@@ -19,7 +19,11 @@ impl Metered {
         Arc::new(Self { inner })
     }
 
-    async fn timed<T>(&self, op: &'static str, fut: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+    async fn timed<T>(
+        &self,
+        op: &'static str,
+        fut: impl Future<Output = StoreResult<T>>,
+    ) -> StoreResult<T> {
         let start = Instant::now();
         let out = fut.await;
         metrics::histogram!(
@@ -48,7 +52,8 @@ impl Store for Metered {
         self.timed("get_setting", self.inner.get_setting(key)).await
     }
     async fn init_setting(&self, key: &str, value: &str) -> StoreResult<String> {
-        self.timed("init_setting", self.inner.init_setting(key, value)).await
+        self.timed("init_setting", self.inner.init_setting(key, value))
+            .await
     }
     async fn insert_app(&self, app: &App) -> StoreResult<()> {
         self.timed("insert_app", self.inner.insert_app(app)).await
@@ -57,16 +62,33 @@ impl Store for Metered {
         self.timed("get_app", self.inner.get_app(appid)).await
     }
     async fn list_apps(&self, after: Option<&AppId>, limit: u32) -> StoreResult<Vec<App>> {
-        self.timed("list_apps", self.inner.list_apps(after, limit)).await
+        self.timed("list_apps", self.inner.list_apps(after, limit))
+            .await
     }
-    async fn update_app(&self, appid: &AppId, patch: &AppPatch, now: Timestamp) -> StoreResult<Option<App>> {
-        self.timed("update_app", self.inner.update_app(appid, patch, now)).await
+    async fn update_app(
+        &self,
+        appid: &AppId,
+        patch: &AppPatch,
+        now: Timestamp,
+    ) -> StoreResult<Option<App>> {
+        self.timed("update_app", self.inner.update_app(appid, patch, now))
+            .await
     }
-    async fn set_app_secret(&self, appid: &AppId, secret: &SecretHash, now: Timestamp) -> StoreResult<Option<App>> {
-        self.timed("set_app_secret", self.inner.set_app_secret(appid, secret, now)).await
+    async fn set_app_secret(
+        &self,
+        appid: &AppId,
+        secret: &SecretHash,
+        now: Timestamp,
+    ) -> StoreResult<Option<App>> {
+        self.timed(
+            "set_app_secret",
+            self.inner.set_app_secret(appid, secret, now),
+        )
+        .await
     }
     async fn disable_app(&self, appid: &AppId, now: Timestamp) -> StoreResult<Option<App>> {
-        self.timed("disable_app", self.inner.disable_app(appid, now)).await
+        self.timed("disable_app", self.inner.disable_app(appid, now))
+            .await
     }
     async fn issue_token(&self, req: &IssueToken) -> StoreResult<IssueOutcome> {
         self.timed("issue_token", self.inner.issue_token(req)).await
@@ -74,10 +96,16 @@ impl Store for Metered {
     async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
         self.timed("get_token", self.inner.get_token(hash)).await
     }
-    async fn current_token(&self, appid: &AppId, lane: TokenLane) -> StoreResult<Option<TokenRecord>> {
-        self.timed("current_token", self.inner.current_token(appid, lane)).await
+    async fn current_token(
+        &self,
+        appid: &AppId,
+        lane: TokenLane,
+    ) -> StoreResult<Option<TokenRecord>> {
+        self.timed("current_token", self.inner.current_token(appid, lane))
+            .await
     }
     async fn prune_tokens(&self, before: Timestamp) -> StoreResult<u64> {
-        self.timed("prune_tokens", self.inner.prune_tokens(before)).await
+        self.timed("prune_tokens", self.inner.prune_tokens(before))
+            .await
     }
 }

@@ -48,7 +48,10 @@ impl AppRow {
         Ok(App {
             appid: AppId::parse(&self.appid).map_err(|e| corrupt("apps.appid", e))?,
             name: AppName::parse(&self.name).map_err(|e| corrupt("apps.name", e))?,
-            kind: self.kind.parse::<AppKind>().map_err(|e| corrupt("apps.kind", e))?,
+            kind: self
+                .kind
+                .parse::<AppKind>()
+                .map_err(|e| corrupt("apps.kind", e))?,
             pages: Pages::parse_all(&pages).map_err(|e| corrupt("apps.pages", e))?,
             secret_hash: SecretHash::from_hex(&self.secret_hash)
                 .map_err(|e| corrupt("apps.secret_hash", e))?,

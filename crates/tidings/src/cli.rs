@@ -189,7 +189,9 @@ async fn app(settings: &Settings, cmd: AppCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        AppCommand::Get { appid } => print_json(&AppView::from(apps.get(&parse_id(&appid)?).await?)),
+        AppCommand::Get { appid } => {
+            print_json(&AppView::from(apps.get(&parse_id(&appid)?).await?))
+        }
         AppCommand::Update {
             appid,
             name,
@@ -204,7 +206,9 @@ async fn app(settings: &Settings, cmd: AppCommand) -> anyhow::Result<()> {
                     None
                 },
             };
-            print_json(&AppView::from(apps.update(&parse_id(&appid)?, patch).await?))
+            print_json(&AppView::from(
+                apps.update(&parse_id(&appid)?, patch).await?,
+            ))
         }
         AppCommand::RotateSecret { appid } => {
             let (app, secret) = apps.rotate_secret(&parse_id(&appid)?).await?;

@@ -103,7 +103,11 @@ impl Settings {
     pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Self> {
         let file = match config_file {
             Some(path) => {
-                anyhow::ensure!(path.exists(), "config file {} does not exist", path.display());
+                anyhow::ensure!(
+                    path.exists(),
+                    "config file {} does not exist",
+                    path.display()
+                );
                 path.to_path_buf()
             }
             None => DEFAULT_CONFIG_FILE.into(),
@@ -123,9 +127,15 @@ impl Settings {
             self.cache_ttl_secs < TokenPolicy::default().overlap_secs as u64,
             "cache_ttl_secs must be below the 300 s token overlap"
         );
-        anyhow::ensure!(self.failure_window_secs > 0, "failure_window_secs must be positive");
+        anyhow::ensure!(
+            self.failure_window_secs > 0,
+            "failure_window_secs must be positive"
+        );
         if let Some(key) = &self.admin_key {
-            anyhow::ensure!(key.len() >= 16, "the admin key must be at least 16 characters");
+            anyhow::ensure!(
+                key.len() >= 16,
+                "the admin key must be at least 16 characters"
+            );
         }
         Ok(())
     }
@@ -173,6 +183,8 @@ const ENV_KEYS: [&str; 13] = [
 ];
 
 #[cfg(test)]
+// figment's Jail returns its own large error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 

@@ -42,7 +42,7 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
                     )
                 });
             match builder.and_then(|b| b.install_recorder()) {
-            Ok(h) => Some(h),
+                Ok(h) => Some(h),
                 Err(e) => {
                     tracing::warn!(error = %e, "metrics recorder not installed");
                     None
@@ -97,7 +97,10 @@ pub async fn start(settings: &Settings) -> anyhow::Result<Running> {
 }
 
 /// As [`start`], with the clock the rules read (tests move it by hand).
-pub async fn start_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+pub async fn start_with_clock(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Running> {
     let store = crate::store::open(&settings.database()?).await?;
     let services = Services::build(store.clone(), clock.clone(), settings.service_config()).await?;
     let source = match &settings.admin_key {
@@ -108,7 +111,11 @@ pub async fn start_with_clock(settings: &Settings, clock: Arc<dyn Clock>) -> any
     let state = AppState {
         services,
         admin,
-        metrics: if settings.metrics { metrics_handle() } else { None },
+        metrics: if settings.metrics {
+            metrics_handle()
+        } else {
+            None
+        },
         client_ip: settings.client_ip_source(),
         egress_ips: settings.egress_ips.clone(),
     };

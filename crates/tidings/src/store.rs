@@ -18,14 +18,22 @@ pub enum DatabaseUrl {
 
 impl DatabaseUrl {
     pub fn parse(raw: &str) -> anyhow::Result<Self> {
-        if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
-            anyhow::ensure!(!path.is_empty(), "sqlite URL needs a file path: sqlite://tidings.db");
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            anyhow::ensure!(
+                !path.is_empty(),
+                "sqlite URL needs a file path: sqlite://tidings.db"
+            );
             return Ok(Self::Sqlite(path.into()));
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             return Ok(Self::Postgres(raw.to_owned()));
         }
-        anyhow::bail!("database URL must start with sqlite:// or postgres:// (got a URL of another scheme)")
+        anyhow::bail!(
+            "database URL must start with sqlite:// or postgres:// (got a URL of another scheme)"
+        )
     }
 }
 

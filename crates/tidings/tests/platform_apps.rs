@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{errcode, TestDb, TestServer};
+use common::{errcode, json_of, TestDb, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -14,7 +14,11 @@ backend_tests!(
 );
 
 fn is_appid(s: &str) -> bool {
-    s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    s.len() == 18
+        && s.starts_with("wx")
+        && s[2..]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 async fn create_get_list_update(db: TestDb) {
@@ -31,16 +35,12 @@ async fn create_get_list_update(db: TestDb) {
     assert!(is_appid(&appid), "{appid}");
     assert_eq!(created["kind"], "miniprogram");
     assert_eq!(created["status"], "active");
-    assert_eq!(created["pages"], json!(["pages/index/index", "pages/order/detail"]));
+    assert_eq!(
+        created["pages"],
+        json!(["pages/index/index", "pages/order/detail"])
+    );
 
-    let got: Value = s
-        .admin(Method::GET, &format!("/api/v1/apps/{appid}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let got: Value = json_of(s.admin(Method::GET, &format!("/api/v1/apps/{appid}"))).await;
     assert_eq!(got["name"], "星巴克小程序");
 
     for i in 0..4 {
@@ -53,7 +53,7 @@ async fn create_get_list_update(db: TestDb) {
             Some(a) => format!("/api/v1/apps?limit=2&after={a}"),
             None => "/api/v1/apps?limit=2".to_owned(),
         };
-        let page: Value = s.admin(Method::GET, &path).send().await.unwrap().json().await.unwrap();
+        let page: Value = json_of(s.admin(Method::GET, &path)).await;
         for item in page["items"].as_array().unwrap() {
             seen.push(item["appid"].as_str().unwrap().to_owned());
         }
@@ -68,27 +68,23 @@ async fn create_get_list_update(db: TestDb) {
     sorted.dedup();
     assert_eq!(sorted, seen, "ordered by appid, no repeats");
 
-    let updated: Value = s
-        .admin(Method::PATCH, &format!("/api/v1/apps/{appid}"))
-        .json(&json!({"name": "新名字", "pages": ["pages/home/home"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let updated: Value = json_of(
+        s.admin(Method::PATCH, &format!("/api/v1/apps/{appid}"))
+            .json(&json!({"name": "新名字", "pages": ["pages/home/home"]})),
+    )
+    .await;
     assert_eq!(updated["name"], "新名字");
     assert_eq!(updated["pages"], json!(["pages/home/home"]));
-    let renamed_only: Value = s
-        .admin(Method::PATCH, &format!("/api/v1/apps/{appid}"))
-        .json(&json!({"name": "再改"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(renamed_only["pages"], json!(["pages/home/home"]), "pages kept");
+    let renamed_only: Value = json_of(
+        s.admin(Method::PATCH, &format!("/api/v1/apps/{appid}"))
+            .json(&json!({"name": "再改"})),
+    )
+    .await;
+    assert_eq!(
+        renamed_only["pages"],
+        json!(["pages/home/home"]),
+        "pages kept"
+    );
     s.stop().await;
 }
 
@@ -98,22 +94,34 @@ async fn secret_is_shown_only_at_creation_and_rotation(db: TestDb) {
     assert_eq!(secret.len(), 32);
     assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()));
     for path in [format!("/api/v1/apps/{appid}"), "/api/v1/apps".to_owned()] {
-        let text = s.admin(Method::GET, &path).send().await.unwrap().text().await.unwrap();
+        let text = s
+            .admin(Method::GET, &path)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(!text.contains(&secret), "{path} shows the secret");
-        assert!(!text.contains("secret"), "{path} names a secret field: {text}");
+        assert!(
+            !text.contains("secret"),
+            "{path} names a secret field: {text}"
+        );
     }
-    let rotated: Value = s
-        .admin(Method::POST, &format!("/api/v1/apps/{appid}/rotate-secret"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rotated: Value =
+        json_of(s.admin(Method::POST, &format!("/api/v1/apps/{appid}/rotate-secret"))).await;
     let new_secret = rotated["secret"].as_str().unwrap();
     assert_ne!(new_secret, secret);
-    assert_eq!(s.token(&appid, &secret).await["errcode"], 40125, "old secret refused");
-    assert_eq!(errcode(&s.token(&appid, new_secret).await), 0, "new secret works");
+    assert_eq!(
+        s.token(&appid, &secret).await["errcode"],
+        40125,
+        "old secret refused"
+    );
+    assert_eq!(
+        errcode(&s.token(&appid, new_secret).await),
+        0,
+        "new secret works"
+    );
     s.stop().await;
 }
 
@@ -123,18 +131,38 @@ async fn bad_input_gets_clear_errors(db: TestDb) {
         (json!({"name": "", "kind": "miniprogram"}), "name"),
         (json!({"name": "a", "kind": "robot"}), "kind"),
         (json!({"name": "a"}), "kind"),
-        (json!({"name": "a", "kind": "miniprogram", "pages": ["/abs"]}), "pages"),
-        (json!({"name": "a", "kind": "miniprogram", "pages": ["a", "a"]}), "twice"),
-        (json!({"name": "a", "kind": "official_account", "pages": ["a"]}), "pages"),
-        (json!({"name": "a", "kind": "miniprogram", "colour": "red"}), "colour"),
+        (
+            json!({"name": "a", "kind": "miniprogram", "pages": ["/abs"]}),
+            "pages",
+        ),
+        (
+            json!({"name": "a", "kind": "miniprogram", "pages": ["a", "a"]}),
+            "twice",
+        ),
+        (
+            json!({"name": "a", "kind": "official_account", "pages": ["a"]}),
+            "pages",
+        ),
+        (
+            json!({"name": "a", "kind": "miniprogram", "colour": "red"}),
+            "colour",
+        ),
     ];
     for (body, hint) in cases {
-        let res = s.admin(Method::POST, "/api/v1/apps").json(&body).send().await.unwrap();
+        let res = s
+            .admin(Method::POST, "/api/v1/apps")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 400, "{body}");
         let err: Value = res.json().await.unwrap();
         assert_eq!(err["error"]["code"], "invalid_argument");
         let msg = err["error"]["message"].as_str().unwrap();
-        assert!(msg.contains(hint), "{body}: message {msg:?} should mention {hint}");
+        assert!(
+            msg.contains(hint),
+            "{body}: message {msg:?} should mention {hint}"
+        );
     }
     let malformed = s
         .admin(Method::POST, "/api/v1/apps")
@@ -143,14 +171,30 @@ async fn bad_input_gets_clear_errors(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(malformed.status(), 400);
-    let missing = s.admin(Method::GET, "/api/v1/apps/wx0000000000000000").send().await.unwrap();
+    let missing = s
+        .admin(Method::GET, "/api/v1/apps/wx0000000000000000")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
-    let bad_id = s.admin(Method::GET, "/api/v1/apps/nope").send().await.unwrap();
+    let bad_id = s
+        .admin(Method::GET, "/api/v1/apps/nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad_id.status(), 400);
-    let no_route = s.admin(Method::GET, "/api/v1/nothing-here").send().await.unwrap();
+    let no_route = s
+        .admin(Method::GET, "/api/v1/nothing-here")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(no_route.status(), 404);
-    let listed: Value = s.admin(Method::GET, "/api/v1/apps").send().await.unwrap().json().await.unwrap();
-    assert_eq!(listed["items"], json!([]), "nothing was stored by bad requests");
+    let listed: Value = json_of(s.admin(Method::GET, "/api/v1/apps")).await;
+    assert_eq!(
+        listed["items"],
+        json!([]),
+        "nothing was stored by bad requests"
+    );
     s.stop().await;
 }
 

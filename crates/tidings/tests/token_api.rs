@@ -36,7 +36,11 @@ async fn token_success_and_use(db: TestDb) {
     );
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["expires_in"], 7200);
-    assert_eq!(body.as_object().unwrap().len(), 2, "exactly the documented fields: {body}");
+    assert_eq!(
+        body.as_object().unwrap().len(),
+        2,
+        "exactly the documented fields: {body}"
+    );
     let token = body["access_token"].as_str().unwrap();
     assert!(token.len() >= 32);
     let ips = s
@@ -68,7 +72,10 @@ async fn token_error_codes(db: TestDb) {
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["errcode"], code, "{query}: {body}");
         let msg = body["errmsg"].as_str().unwrap();
-        assert!(msg.ends_with(&format!(" rid: {rid}")), "errmsg carries the request id: {msg}");
+        assert!(
+            msg.ends_with(&format!(" rid: {rid}")),
+            "errmsg carries the request id: {msg}"
+        );
     }
     s.stop().await;
 }
@@ -98,7 +105,11 @@ async fn access_token_errors(db: TestDb) {
     assert_eq!(missing["errcode"], 41001, "{missing}");
     let empty = s.get_json("/cgi-bin/getcallbackip?access_token=").await;
     assert_eq!(empty["errcode"], 41001, "{empty}");
-    assert_eq!(s.use_token("AnUnknownTokenAnUnknownTokenAnUnknownToken").await, 40001);
+    assert_eq!(
+        s.use_token("AnUnknownTokenAnUnknownTokenAnUnknownToken")
+            .await,
+        40001
+    );
     assert_eq!(s.use_token("not%20a%20token").await, 40001);
     s.stop().await;
 }
@@ -156,7 +167,11 @@ async fn stable_token_semantics(db: TestDb) {
     s.clock.advance_secs(300);
     assert_eq!(s.use_token(&t1).await, 40001);
     assert_eq!(s.use_token(&t2).await, 0);
-    assert_eq!(s.use_token(&plain).await, 0, "stable refresh leaves the plain lane alone");
+    assert_eq!(
+        s.use_token(&plain).await,
+        0,
+        "stable refresh leaves the plain lane alone"
+    );
     // Once expired, a normal call brings a new one.
     s.clock.advance_secs(7200);
     assert_eq!(s.use_token(&t2).await, 42001);
@@ -167,7 +182,10 @@ async fn stable_token_semantics(db: TestDb) {
     let bad = s.stable_token(&appid, "wrong", false).await;
     assert_eq!(bad["errcode"], 40125);
     let no_grant = s
-        .post_json("/cgi-bin/stable_token", &json!({"appid": appid, "secret": secret}))
+        .post_json(
+            "/cgi-bin/stable_token",
+            &json!({"appid": appid, "secret": secret}),
+        )
         .await;
     assert_eq!(no_grant["errcode"], 40002);
     s.stop().await;
@@ -179,7 +197,10 @@ async fn stable_token_survives_restart(db: TestDb) {
     let before = s.stable_token(&appid, &secret, false).await["access_token"].clone();
     let s = s.restart().await;
     let after = s.stable_token(&appid, &secret, false).await;
-    assert_eq!(after["access_token"], before, "the same stable token after a restart");
+    assert_eq!(
+        after["access_token"], before,
+        "the same stable token after a restart"
+    );
     assert_eq!(s.use_token(before.as_str().unwrap()).await, 0);
     s.stop().await;
 }
@@ -189,7 +210,10 @@ async fn stable_force_refresh_limit(db: TestDb) {
     let (appid, secret) = s.create_app("miniprogram").await;
     assert_eq!(errcode(&s.stable_token(&appid, &secret, true).await), 0);
     assert_eq!(errcode(&s.stable_token(&appid, &secret, true).await), 0);
-    assert_eq!(s.stable_token(&appid, &secret, true).await["errcode"], 45009);
+    assert_eq!(
+        s.stable_token(&appid, &secret, true).await["errcode"],
+        45009
+    );
     // Normal mode still answers with the current token.
     assert_eq!(errcode(&s.stable_token(&appid, &secret, false).await), 0);
     s.stop().await;
@@ -202,7 +226,10 @@ async fn wrong_secrets_are_rate_limited_per_app(db: TestDb) {
         assert_eq!(s.token(&appid, "wrong-secret").await["errcode"], 40125);
     }
     let blocked = s.token(&appid, &secret).await;
-    assert_eq!(blocked["errcode"], 45011, "even the right secret waits: {blocked}");
+    assert_eq!(
+        blocked["errcode"], 45011,
+        "even the right secret waits: {blocked}"
+    );
     // Another app is not affected.
     let (other, other_secret) = s.create_app("miniprogram").await;
     assert_eq!(errcode(&s.token(&other, &other_secret).await), 0);
@@ -236,7 +263,11 @@ async fn apps_and_tokens_survive_restart(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(app.status(), 200);
-    assert_eq!(errcode(&s.token(&appid, &secret).await), 0, "secret still works");
+    assert_eq!(
+        errcode(&s.token(&appid, &secret).await),
+        0,
+        "secret still works"
+    );
     s.stop().await;
 }
 
@@ -245,7 +276,10 @@ async fn disabled_app_loses_tokens(db: TestDb) {
     let (appid, secret) = s.create_app("miniprogram").await;
     let token = s.access_token(&appid, &secret).await;
     let res = s
-        .admin(reqwest::Method::POST, &format!("/api/v1/apps/{appid}/disable"))
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/apps/{appid}/disable"),
+        )
         .send()
         .await
         .unwrap();

@@ -15,11 +15,17 @@ backend_tests!(
 async fn bodies_without_content_type_are_accepted(db: TestDb) {
     let s = TestServer::start(&db).await;
     let (appid, secret) = s.create_app("miniprogram").await;
-    let body = format!(
-        r#"{{"grant_type":"client_credential","appid":"{appid}","secret":"{secret}"}}"#
-    );
-    for content_type in [None, Some("text/plain"), Some("application/x-www-form-urlencoded")] {
-        let mut req = s.http.post(s.url("/cgi-bin/stable_token")).body(body.clone());
+    let body =
+        format!(r#"{{"grant_type":"client_credential","appid":"{appid}","secret":"{secret}"}}"#);
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        let mut req = s
+            .http
+            .post(s.url("/cgi-bin/stable_token"))
+            .body(body.clone());
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
         }
@@ -33,12 +39,27 @@ async fn bodies_without_content_type_are_accepted(db: TestDb) {
 
 async fn malformed_and_empty_bodies(db: TestDb) {
     let s = TestServer::start(&db).await;
-    let res = s.http.post(s.url("/cgi-bin/stable_token")).body("{\"appid\":").send().await.unwrap();
+    let res = s
+        .http
+        .post(s.url("/cgi-bin/stable_token"))
+        .body("{\"appid\":")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-type"], "application/json; encoding=utf-8");
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/json; encoding=utf-8"
+    );
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["errcode"], 47001);
-    assert!(v["errmsg"].as_str().unwrap().starts_with("data format error"), "{v}");
+    assert!(
+        v["errmsg"]
+            .as_str()
+            .unwrap()
+            .starts_with("data format error"),
+        "{v}"
+    );
     let wrong_type = s
         .http
         .post(s.url("/cgi-bin/stable_token"))
@@ -50,7 +71,15 @@ async fn malformed_and_empty_bodies(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(wrong_type["errcode"], 47001);
-    let empty: Value = s.http.post(s.url("/cgi-bin/stable_token")).send().await.unwrap().json().await.unwrap();
+    let empty: Value = s
+        .http
+        .post(s.url("/cgi-bin/stable_token"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(empty["errcode"], 44002);
     s.stop().await;
 }
@@ -59,7 +88,10 @@ async fn unknown_endpoints_and_methods_stay_http_200(db: TestDb) {
     let s = TestServer::start(&db).await;
     let res = s.get("/cgi-bin/no/such/api").await;
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-type"], "application/json; encoding=utf-8");
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/json; encoding=utf-8"
+    );
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["errcode"], 40066);
     let wrong_method = s.http.delete(s.url("/cgi-bin/token")).send().await.unwrap();
@@ -67,7 +99,13 @@ async fn unknown_endpoints_and_methods_stay_http_200(db: TestDb) {
     let v: Value = wrong_method.json().await.unwrap();
     assert_eq!(v["errcode"], 43001);
     let huge = "x".repeat(tidings_http::MAX_BODY_BYTES + 10);
-    let too_big = s.http.post(s.url("/cgi-bin/stable_token")).body(huge).send().await.unwrap();
+    let too_big = s
+        .http
+        .post(s.url("/cgi-bin/stable_token"))
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(too_big.status(), 200);
     let v: Value = too_big.json().await.unwrap();
     assert_eq!(v["errcode"], 47001);
@@ -82,7 +120,9 @@ async fn health_readiness_and_metrics(db: TestDb) {
     s.access_token(&appid, &secret).await;
     let metrics = s.get("/metrics").await.text().await.unwrap();
     assert!(
-        metrics.contains("tidings_http_requests_total{method=\"GET\",route=\"/cgi-bin/token\",status=\"200\"}"),
+        metrics.contains(
+            "tidings_http_requests_total{method=\"GET\",route=\"/cgi-bin/token\",status=\"200\"}"
+        ),
         "{metrics}"
     );
     assert!(metrics.contains("tidings_http_request_duration_seconds_bucket"));
@@ -91,7 +131,9 @@ async fn health_readiness_and_metrics(db: TestDb) {
         common::Backend::Postgres => "postgres",
     };
     assert!(
-        metrics.contains(&format!("tidings_store_duration_seconds_bucket{{op=\"issue_token\",backend=\"{backend}\"")),
+        metrics.contains(&format!(
+            "tidings_store_duration_seconds_bucket{{op=\"issue_token\",backend=\"{backend}\""
+        )),
         "store latency per op and backend"
     );
     assert!(!metrics.contains(&secret), "no secret in metrics");

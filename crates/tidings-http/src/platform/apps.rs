@@ -50,7 +50,11 @@ pub struct AppView {
 impl From<App> for AppView {
     fn from(a: App) -> Self {
         Self {
-            status: if a.is_disabled() { "disabled" } else { "active" },
+            status: if a.is_disabled() {
+                "disabled"
+            } else {
+                "active"
+            },
             appid: a.appid,
             name: a.name,
             kind: a.kind,
@@ -113,7 +117,10 @@ pub async fn list(
 ) -> Result<Json<AppList>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     let after = q.after.as_deref().map(appid).transpose()?;
-    let limit = q.limit.unwrap_or(50).clamp(1, tidings_service::MAX_APPS_PAGE);
+    let limit = q
+        .limit
+        .unwrap_or(50)
+        .clamp(1, tidings_service::MAX_APPS_PAGE);
     let apps = state.services.apps.list(after.as_ref(), limit).await?;
     let next_after = (apps.len() == limit as usize)
         .then(|| apps.last().map(|a| a.appid.clone()))

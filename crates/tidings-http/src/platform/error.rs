@@ -49,7 +49,11 @@ impl From<ServiceError> for ApiError {
         use ServiceError as E;
         match e {
             E::Invalid(p) => Self::invalid(p.to_string()),
-            E::NotFound(what) => Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found")),
+            E::NotFound(what) => Self::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+            ),
             E::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             E::Unauthorized => Self::new(
                 StatusCode::UNAUTHORIZED,
@@ -61,9 +65,17 @@ impl From<ServiceError> for ApiError {
             }
             E::Store(inner) => {
                 tracing::error!(error = %inner, "store failure");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
             }
-            other => Self::new(StatusCode::BAD_REQUEST, "invalid_argument", other.to_string()),
+            other => Self::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_argument",
+                other.to_string(),
+            ),
         }
     }
 }

@@ -20,7 +20,8 @@ impl FromRequestParts<Arc<AppState>> for WxCaller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let WxQuery(q) = WxQuery::<HashMap<String, String>>::from_request_parts(parts, state).await?;
+        let WxQuery(q) =
+            WxQuery::<HashMap<String, String>>::from_request_parts(parts, state).await?;
         let caller = state
             .services
             .tokens

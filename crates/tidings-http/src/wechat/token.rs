@@ -60,7 +60,11 @@ pub async fn token(
     ClientIp(ip): ClientIp,
     WxQuery(q): WxQuery<TokenQuery>,
 ) -> Result<Bare<TokenBody>, WxError> {
-    let creds = Credentials::parse(q.grant_type.as_deref(), q.appid.as_deref(), q.secret.as_deref())?;
+    let creds = Credentials::parse(
+        q.grant_type.as_deref(),
+        q.appid.as_deref(),
+        q.secret.as_deref(),
+    )?;
     let issued = state.services.tokens.issue(&creds, ip).await?;
     Ok(Bare(issued.into()))
 }
@@ -70,7 +74,11 @@ pub async fn stable_token(
     ClientIp(ip): ClientIp,
     WxJson(b): WxJson<StableTokenBody>,
 ) -> Result<Bare<TokenBody>, WxError> {
-    let creds = Credentials::parse(b.grant_type.as_deref(), b.appid.as_deref(), b.secret.as_deref())?;
+    let creds = Credentials::parse(
+        b.grant_type.as_deref(),
+        b.appid.as_deref(),
+        b.secret.as_deref(),
+    )?;
     let issued = state
         .services
         .tokens

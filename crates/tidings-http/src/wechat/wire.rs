@@ -142,7 +142,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WxJson<T> {
             Ok(v) => Ok(WxJson(v)),
             Err(BodyError::Empty) => Err(WxError::new(44002, "empty post data")),
             Err(BodyError::Unreadable(_)) => Err(WxError::new(47001, "data format error")),
-            Err(e) => Err(WxError::new(47001, format!("data format error hint: [{e}]"))),
+            Err(e) => Err(WxError::new(
+                47001,
+                format!("data format error hint: [{e}]"),
+            )),
         }
     }
 }

@@ -24,7 +24,9 @@ pub struct TestDb {
 static SKIP_NOTICE: Once = Once::new();
 
 fn pg_admin_url() -> Option<String> {
-    let url = std::env::var("TIDINGS_TEST_PG_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("TIDINGS_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if url.is_none() {
         let required = std::env::var("TIDINGS_REQUIRE_PG").is_ok_and(|v| v == "1");
         assert!(

@@ -86,10 +86,16 @@ impl TestServer {
     /// Stops the server and starts a new one on the same database, keeping
     /// the clock where it is.
     pub async fn restart(mut self) -> Self {
-        self.running.take().unwrap().shutdown().await.expect("clean shutdown");
-        let running = tidings::server::start_with_clock(&self.settings, Arc::new(self.clock.clone()))
+        self.running
+            .take()
+            .unwrap()
+            .shutdown()
             .await
-            .expect("server restarts");
+            .expect("clean shutdown");
+        let running =
+            tidings::server::start_with_clock(&self.settings, Arc::new(self.clock.clone()))
+                .await
+                .expect("server restarts");
         self.base = format!("http://{}", running.addr);
         self.running = Some(running);
         self
@@ -108,15 +114,7 @@ impl TestServer {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Value {
-        self.http
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("POST")
-            .json()
-            .await
-            .expect("JSON body")
+        json_of(self.http.post(self.url(path)).json(body)).await
     }
 
     /// A request to the platform API with the admin key.
@@ -143,10 +141,7 @@ impl TestServer {
     }
 
     pub async fn token(&self, appid: &str, secret: &str) -> Value {
-        self.get_json(&format!(
-            "/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={secret}"
-        ))
-        .await
+        self.get_json(&token_path(appid, secret)).await
     }
 
     /// A fresh access token, asserting success.
@@ -179,6 +174,21 @@ impl TestServer {
             r.shutdown().await.expect("clean shutdown");
         }
     }
+}
+
+/// Sends a request and reads its JSON answer.
+pub async fn json_of(req: reqwest::RequestBuilder) -> Value {
+    req.send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("JSON body")
+}
+
+/// The query of a `/cgi-bin/token` request.
+pub fn token_path(appid: &str, secret: &str) -> String {
+    format!("/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={secret}")
 }
 
 /// The errcode of a WeChat answer, 0 when absent (bare token bodies).

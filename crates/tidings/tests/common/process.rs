@@ -34,6 +34,7 @@ pub struct Proc {
     stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
     pumps: Vec<std::thread::JoinHandle<()>>,
+    stdout_lines: mpsc::Receiver<String>,
 }
 
 fn pump(
@@ -68,8 +69,9 @@ impl Proc {
         let stdout = Arc::new(Mutex::new(String::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
         let (tx, rx) = mpsc::channel();
+        let (out_tx, stdout_lines) = mpsc::channel();
         let pumps = vec![
-            pump(child.stdout.take().unwrap(), stdout.clone(), None),
+            pump(child.stdout.take().unwrap(), stdout.clone(), Some(out_tx)),
             pump(child.stderr.take().unwrap(), stderr.clone(), Some(tx)),
         ];
         let addr = loop {
@@ -89,7 +91,18 @@ impl Proc {
             stdout,
             stderr,
             pumps,
+            stdout_lines,
         }
+    }
+
+    /// The next line on stdout that starts with `prefix`, without it.
+    pub fn stdout_line(&self, prefix: &str) -> Option<String> {
+        while let Ok(line) = self.stdout_lines.recv_timeout(Duration::from_secs(10)) {
+            if let Some(rest) = line.trim().strip_prefix(prefix) {
+                return Some(rest.to_owned());
+            }
+        }
+        None
     }
 
     /// Waits for the pipes to close (the process has exited) and returns

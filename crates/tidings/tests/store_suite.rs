@@ -1,0 +1,322 @@
+//! The storage test suite: the `Store` contract, run against every backend.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::TestDb;
+use tidings::store::{open, DatabaseUrl};
+use tidings_engine::{
+    AccessToken, App, AppId, AppKind, AppName, AppSecret, Pages, Timestamp, TokenLane,
+};
+use tidings_store::{AppPatch, DailyLimit, IssueOutcome, IssueToken, Store, StoreError};
+
+backend_tests!(
+    settings_keep_their_first_value,
+    apps_round_trip,
+    duplicate_appids_conflict,
+    app_updates_and_missing_apps,
+    apps_list_in_pages,
+    issuing_supersedes_the_current_token,
+    expected_generation_detects_races,
+    daily_limits_count_per_lane_and_kind,
+    concurrent_issues_leave_one_current_token,
+    pruning_keeps_current_tokens,
+    data_survives_reopening,
+);
+
+async fn store(db: &TestDb) -> Arc<dyn Store> {
+    open(&DatabaseUrl::parse(&db.url).unwrap())
+        .await
+        .expect("store opens")
+}
+
+fn at(secs: i64) -> Timestamp {
+    Timestamp::from_millis(1_795_226_400_000 + secs * 1000)
+}
+
+fn app(kind: AppKind) -> App {
+    App {
+        appid: AppId::generate(),
+        name: AppName::parse("商店").unwrap(),
+        kind,
+        pages: Pages::parse_all(&["pages/index/index"]).unwrap(),
+        secret_hash: AppSecret::generate().hash(),
+        created_at: at(0),
+        updated_at: at(0),
+        disabled_at: None,
+    }
+}
+
+fn issue(appid: &AppId, lane: TokenLane, now: Timestamp) -> IssueToken {
+    IssueToken {
+        appid: appid.clone(),
+        lane,
+        hash: AccessToken::generate().hash(),
+        forced: false,
+        issued_at: now,
+        expires_at: now.plus_secs(7200),
+        expect_generation: None,
+        daily_limit: None,
+    }
+}
+
+async fn settings_keep_their_first_value(db: TestDb) {
+    let s = store(&db).await;
+    assert_eq!(s.get_setting("k").await.unwrap(), None);
+    assert_eq!(s.init_setting("k", "first").await.unwrap(), "first");
+    assert_eq!(s.init_setting("k", "second").await.unwrap(), "first");
+    assert_eq!(s.get_setting("k").await.unwrap().as_deref(), Some("first"));
+}
+
+async fn apps_round_trip(db: TestDb) {
+    let s = store(&db).await;
+    let a = app(AppKind::Miniprogram);
+    s.insert_app(&a).await.unwrap();
+    assert_eq!(s.get_app(&a.appid).await.unwrap(), Some(a.clone()));
+    assert_eq!(s.get_app(&AppId::generate()).await.unwrap(), None);
+}
+
+async fn duplicate_appids_conflict(db: TestDb) {
+    let s = store(&db).await;
+    let a = app(AppKind::Workspace);
+    s.insert_app(&a).await.unwrap();
+    let err = s.insert_app(&a).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    // The failed insert changed nothing, and the store still writes.
+    assert_eq!(s.get_app(&a.appid).await.unwrap(), Some(a));
+    s.insert_app(&app(AppKind::Workspace)).await.unwrap();
+}
+
+async fn app_updates_and_missing_apps(db: TestDb) {
+    let s = store(&db).await;
+    let a = app(AppKind::Miniprogram);
+    s.insert_app(&a).await.unwrap();
+    let patch = AppPatch {
+        name: Some(AppName::parse("新店").unwrap()),
+        pages: None,
+    };
+    let u = s
+        .update_app(&a.appid, &patch, at(10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(u.name.as_str(), "新店");
+    assert_eq!(u.pages, a.pages, "pages untouched");
+    assert_eq!(u.updated_at, at(10));
+    let new_secret = AppSecret::generate();
+    let r = s
+        .set_app_secret(&a.appid, &new_secret.hash(), at(20))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(r.secret_hash.matches(new_secret.expose()));
+    let d = s.disable_app(&a.appid, at(30)).await.unwrap().unwrap();
+    assert_eq!(d.disabled_at, Some(at(30)));
+    let again = s.disable_app(&a.appid, at(40)).await.unwrap().unwrap();
+    assert_eq!(again.disabled_at, Some(at(30)), "first disable time kept");
+    let ghost = AppId::generate();
+    assert!(s.update_app(&ghost, &patch, at(0)).await.unwrap().is_none());
+    assert!(s
+        .set_app_secret(&ghost, &new_secret.hash(), at(0))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s.disable_app(&ghost, at(0)).await.unwrap().is_none());
+}
+
+async fn apps_list_in_pages(db: TestDb) {
+    let s = store(&db).await;
+    let mut ids = Vec::new();
+    for _ in 0..7 {
+        let a = app(AppKind::OfficialAccount);
+        s.insert_app(&a).await.unwrap();
+        ids.push(a.appid);
+    }
+    ids.sort();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = s.list_apps(after.as_ref(), 3).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|a| a.appid.clone());
+        seen.extend(page.into_iter().map(|a| a.appid));
+    }
+    assert_eq!(seen, ids);
+}
+
+async fn issuing_supersedes_the_current_token(db: TestDb) {
+    let s = store(&db).await;
+    let a = app(AppKind::Miniprogram);
+    s.insert_app(&a).await.unwrap();
+    let first = issue(&a.appid, TokenLane::Plain, at(0));
+    assert_eq!(
+        s.issue_token(&first).await.unwrap(),
+        IssueOutcome::Issued { generation: 1 }
+    );
+    let stable = issue(&a.appid, TokenLane::Stable, at(1));
+    assert_eq!(
+        s.issue_token(&stable).await.unwrap(),
+        IssueOutcome::Issued { generation: 1 }
+    );
+    let second = issue(&a.appid, TokenLane::Plain, at(5));
+    assert_eq!(
+        s.issue_token(&second).await.unwrap(),
+        IssueOutcome::Issued { generation: 2 }
+    );
+
+    let old = s.get_token(&first.hash).await.unwrap().unwrap();
+    assert_eq!(old.superseded_at, Some(at(5)));
+    let cur = s
+        .current_token(&a.appid, TokenLane::Plain)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cur.hash, second.hash);
+    assert_eq!(cur.superseded_at, None);
+    let st = s
+        .current_token(&a.appid, TokenLane::Stable)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(st.hash, stable.hash, "lanes are independent");
+    let ghost = issue(&AppId::generate(), TokenLane::Plain, at(0));
+    assert_eq!(s.issue_token(&ghost).await.unwrap(), IssueOutcome::NoApp);
+}
+
+async fn expected_generation_detects_races(db: TestDb) {
+    let s = store(&db).await;
+    let a = app(AppKind::Miniprogram);
+    s.insert_app(&a).await.unwrap();
+    let mut first = issue(&a.appid, TokenLane::Stable, at(0));
+    first.expect_generation = Some(0);
+    assert_eq!(
+        s.issue_token(&first).await.unwrap(),
+        IssueOutcome::Issued { generation: 1 }
+    );
+    let mut late = issue(&a.appid, TokenLane::Stable, at(1));
+    late.expect_generation = Some(0);
+    assert_eq!(s.issue_token(&late).await.unwrap(), IssueOutcome::Raced);
+    assert!(
+        s.get_token(&late.hash).await.unwrap().is_none(),
+        "nothing stored on a race"
+    );
+    late.expect_generation = Some(1);
+    assert_eq!(
+        s.issue_token(&late).await.unwrap(),
+        IssueOutcome::Issued { generation: 2 }
+    );
+}
+
+async fn daily_limits_count_per_lane_and_kind(db: TestDb) {
+    let s = store(&db).await;
+    let a = app(AppKind::Miniprogram);
+    s.insert_app(&a).await.unwrap();
+    let limit = Some(DailyLimit {
+        since: at(0),
+        max: 2,
+    });
+    for i in 0..2 {
+        let mut r = issue(&a.appid, TokenLane::Plain, at(i));
+        r.daily_limit = limit;
+        assert!(matches!(
+            s.issue_token(&r).await.unwrap(),
+            IssueOutcome::Issued { .. }
+        ));
+    }
+    let mut over = issue(&a.appid, TokenLane::Plain, at(3));
+    over.daily_limit = limit;
+    assert_eq!(
+        s.issue_token(&over).await.unwrap(),
+        IssueOutcome::LimitReached
+    );
+    let mut forced = issue(&a.appid, TokenLane::Plain, at(3));
+    forced.forced = true;
+    forced.daily_limit = limit;
+    assert!(
+        matches!(
+            s.issue_token(&forced).await.unwrap(),
+            IssueOutcome::Issued { .. }
+        ),
+        "forced tokens count apart"
+    );
+    let mut next_day = issue(&a.appid, TokenLane::Plain, at(86_400));
+    next_day.daily_limit = Some(DailyLimit {
+        since: at(86_400),
+        max: 2,
+    });
+    assert!(matches!(
+        s.issue_token(&next_day).await.unwrap(),
+        IssueOutcome::Issued { .. }
+    ));
+}
+
+async fn concurrent_issues_leave_one_current_token(db: TestDb) {
+    let s = store(&db).await;
+    let a = app(AppKind::Miniprogram);
+    s.insert_app(&a).await.unwrap();
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let s = s.clone();
+            let req = issue(&a.appid, TokenLane::Plain, at(i));
+            tokio::spawn(async move { s.issue_token(&req).await })
+        })
+        .collect();
+    let mut generations = Vec::new();
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            IssueOutcome::Issued { generation } => generations.push(generation),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    generations.sort_unstable();
+    assert_eq!(
+        generations,
+        (1..=32).collect::<Vec<_>>(),
+        "each issue got its own generation"
+    );
+    let cur = s
+        .current_token(&a.appid, TokenLane::Plain)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cur.generation, 32);
+}
+
+async fn pruning_keeps_current_tokens(db: TestDb) {
+    let s = store(&db).await;
+    let a = app(AppKind::Miniprogram);
+    s.insert_app(&a).await.unwrap();
+    let old = issue(&a.appid, TokenLane::Plain, at(0));
+    s.issue_token(&old).await.unwrap();
+    let cur = issue(&a.appid, TokenLane::Plain, at(10));
+    s.issue_token(&cur).await.unwrap();
+    let pruned = s.prune_tokens(at(100_000)).await.unwrap();
+    assert_eq!(pruned, 1);
+    assert!(s.get_token(&old.hash).await.unwrap().is_none());
+    assert!(
+        s.get_token(&cur.hash).await.unwrap().is_some(),
+        "the current token stays"
+    );
+    let next = issue(&a.appid, TokenLane::Plain, at(100_001));
+    assert_eq!(
+        s.issue_token(&next).await.unwrap(),
+        IssueOutcome::Issued { generation: 3 },
+        "generations never restart"
+    );
+}
+
+async fn data_survives_reopening(db: TestDb) {
+    let a = app(AppKind::Workspace);
+    let t = issue(&a.appid, TokenLane::Plain, at(0));
+    {
+        let s = store(&db).await;
+        s.insert_app(&a).await.unwrap();
+        s.issue_token(&t).await.unwrap();
+    }
+    let s = store(&db).await;
+    assert_eq!(s.get_app(&a.appid).await.unwrap(), Some(a));
+    assert!(s.get_token(&t.hash).await.unwrap().is_some());
+}
