@@ -19,6 +19,7 @@ backend_tests!(
     wrong_credentials_are_rate_limited_per_ip,
     apps_and_tokens_survive_restart,
     disabled_app_loses_tokens,
+    two_nodes_share_one_database,
 );
 
 async fn token_success_and_use(db: TestDb) {
@@ -287,4 +288,19 @@ async fn disabled_app_loses_tokens(db: TestDb) {
     assert_eq!(s.use_token(&token).await, 50002);
     assert_eq!(s.token(&appid, &secret).await["errcode"], 50002);
     s.stop().await;
+}
+
+async fn two_nodes_share_one_database(db: TestDb) {
+    let a = TestServer::start(&db).await;
+    let b = TestServer::start(&db).await;
+    let (appid, secret) = a.create_app("miniprogram").await;
+    let token = a.access_token(&appid, &secret).await;
+    assert_eq!(b.use_token(&token).await, 0, "a token from node A works on node B");
+    let on_a = a.stable_token(&appid, &secret, false).await;
+    let on_b = b.stable_token(&appid, &secret, false).await;
+    assert_eq!(on_a["access_token"], on_b["access_token"], "one stable token for all nodes");
+    let newer = b.access_token(&appid, &secret).await;
+    assert_eq!(a.use_token(&newer).await, 0);
+    a.stop().await;
+    b.stop().await;
 }
