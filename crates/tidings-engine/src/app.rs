@@ -250,9 +250,18 @@ pub struct App {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub disabled_at: Option<Timestamp>,
+    /// Sends allowed per day; `None` is [`DEFAULT_DAILY_SEND_LIMIT`].
+    pub daily_send_limit: Option<u32>,
 }
 
+/// Sends per app per day unless the app says otherwise (WeChat: 1,000,000).
+pub const DEFAULT_DAILY_SEND_LIMIT: u32 = 1_000_000;
+
 impl App {
+    pub fn send_limit(&self) -> u32 {
+        self.daily_send_limit.unwrap_or(DEFAULT_DAILY_SEND_LIMIT)
+    }
+
     pub fn is_disabled(&self) -> bool {
         self.disabled_at.is_some()
     }

@@ -4,11 +4,19 @@
 pub mod app;
 pub mod clock;
 pub mod error;
+pub mod library;
+pub mod message;
 pub mod secret;
+pub mod template;
 pub mod token;
+pub mod user;
 
-pub use app::{App, AppId, AppKind, AppName, Page, Pages};
+pub use app::{App, AppId, AppKind, AppName, Page, Pages, DEFAULT_DAILY_SEND_LIMIT};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::ParseError;
 pub use secret::{AppSecret, SecretHash};
 pub use token::{AccessToken, TokenHash, TokenLane, TokenPolicy, TokenRecord, TokenStatus};
+pub use library::{builtin_library, Keyword, LibraryTitle, TitleId};
+pub use message::{Message, Rendered, Row};
+pub use template::{Template, TemplateId};
+pub use user::{Grant, GrantId, GrantKind, OpenId, User};

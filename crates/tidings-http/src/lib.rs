@@ -7,6 +7,7 @@
 mod body;
 mod client_ip;
 mod observability;
+mod openapi;
 mod platform;
 mod request_id;
 mod wechat;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/cgi-bin", wechat::router())
         .nest("/api/v1", platform::router())
+        .nest("/openapi", openapi::router())
         .merge(observability::router())
         .fallback(platform::not_found)
         .with_state(state)

@@ -56,6 +56,7 @@ impl AppService {
             created_at: now,
             updated_at: now,
             disabled_at: None,
+        daily_send_limit: None,
         };
         // 64 random bits: a clash is all but impossible, but never fatal.
         for _ in 0..3 {
@@ -90,6 +91,9 @@ impl AppService {
     }
 
     pub async fn update(&self, appid: &AppId, patch: AppPatch) -> Result<App, ServiceError> {
+        if patch.daily_send_limit == Some(0) {
+            return Err(ParseError::new("daily_send_limit", "must be at least 1").into());
+        }
         if let Some(pages) = &patch.pages {
             pages_allowed(self.get(appid).await?.kind, pages)?;
         }

@@ -40,6 +40,25 @@ pub enum ServiceError {
     #[error("admin key missing or wrong")]
     Unauthorized,
 
+    #[error("api unauthorized: {0}")]
+    ApiUnauthorized(&'static str),
+    #[error("invalid openid")]
+    UnknownUser,
+    #[error("invalid template_id")]
+    TemplateNotFound,
+    #[error("template size out of limit: an app has at most {0} templates")]
+    TemplateLimit(u32),
+    #[error("invalid form id: unknown, expired, or another user's")]
+    GrantInvalid,
+    #[error("form id used count reach limit")]
+    GrantUsedUp,
+    #[error("invalid page: {0}")]
+    InvalidPage(ParseError),
+    #[error("reach max api daily quota limit: the app's sends for today are used up")]
+    SendQuotaReached,
+    #[error("data format error: {0}")]
+    InvalidData(ParseError),
+
     #[error("storage failure")]
     Store(#[from] StoreError),
 }

@@ -5,8 +5,13 @@ mod admin;
 mod apps;
 mod cache;
 mod error;
+mod inbox;
+mod library;
 mod limiter;
+mod sends;
+mod templates;
 mod tokens;
+mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +22,12 @@ use tidings_store::{Store, StoreResult};
 pub use admin::{AdminAuth, AdminKeySource};
 pub use apps::{AppService, NewApp, MAX_PAGE as MAX_APPS_PAGE};
 pub use error::ServiceError;
+pub use inbox::{InboxService, MAX_INBOX_PAGE};
+pub use library::{LibraryService, MAX_LIBRARY_PAGE};
+pub use sends::{SendRequest, SendService};
+pub use templates::{TemplateService, MAX_TEMPLATE_PAGE};
 pub use tokens::{Caller, Credentials, IssuedToken, TokenService};
+pub use users::{NewUser, UserService};
 
 /// Tunables; the defaults are WeChat's.
 #[derive(Debug, Clone)]
@@ -57,6 +67,11 @@ impl Default for ServiceConfig {
 pub struct Services {
     pub apps: AppService,
     pub tokens: TokenService,
+    pub library: LibraryService,
+    pub templates: TemplateService,
+    pub users: UserService,
+    pub sends: SendService,
+    pub inbox: InboxService,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
 }
@@ -70,10 +85,21 @@ impl Services {
     ) -> StoreResult<Self> {
         let cache = cache::Caches::new(config.cache_ttl);
         let apps = AppService::new(store.clone(), clock.clone(), cache.clone());
+        let cache_ttl = config.cache_ttl;
         let tokens = TokenService::init(store.clone(), clock.clone(), cache, config).await?;
+        let library = LibraryService::init(store.clone()).await?;
+        let templates = TemplateService::new(store.clone(), clock.clone(), library.clone(), cache_ttl);
+        let users = UserService::new(store.clone(), clock.clone(), apps.clone());
+        let sends = SendService::new(store.clone(), clock.clone(), apps.clone(), templates.clone());
+        let inbox = InboxService::new(store.clone(), clock.clone());
         Ok(Self {
             apps,
             tokens,
+            library,
+            templates,
+            users,
+            sends,
+            inbox,
             store,
             clock,
         })

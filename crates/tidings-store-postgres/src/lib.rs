@@ -3,15 +3,22 @@
 //! serialized per app lock the app's row.
 
 mod schema;
+mod sends;
 
 use std::str::FromStr;
 
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use tidings_engine::{App, AppId, SecretHash, Timestamp, TokenHash, TokenLane, TokenRecord};
+use tidings_engine::{
+    App, AppId, Grant, LibraryTitle, Message, OpenId, SecretHash, Template, TemplateId, Timestamp,
+    TitleId, TokenHash, TokenLane, TokenRecord, User,
+};
 use tidings_store::rows::{encode_pages, AppRow, TokenRow, APP_COLUMNS, TOKEN_COLUMNS};
-use tidings_store::{AppPatch, IssueOutcome, IssueToken, Store, StoreError, StoreResult};
+use tidings_store::{
+    AppPatch, IssueOutcome, IssueToken, NewMessage, SendOutcome, Store, StoreError, StoreResult,
+    TemplateInsert,
+};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
 
@@ -24,7 +31,7 @@ pub struct PgStore {
     pool: Pool,
 }
 
-fn backend(e: tokio_postgres::Error) -> StoreError {
+pub(crate) fn backend(e: tokio_postgres::Error) -> StoreError {
     if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
         return StoreError::Conflict(e.to_string());
     }
@@ -45,6 +52,7 @@ fn app_row(r: &Row) -> AppRow {
         created_at: r.get(5),
         updated_at: r.get(6),
         disabled_at: r.get(7),
+        daily_send_limit: r.get(8),
     }
 }
 
@@ -80,6 +88,10 @@ impl PgStore {
         let store = Self { pool };
         store.migrate().await?;
         Ok(store)
+    }
+
+    pub(crate) async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(pool_error)
     }
 
     async fn migrate(&self) -> StoreResult<()> {
@@ -258,7 +270,7 @@ impl Store for PgStore {
         client
             .execute(
                 &format!(
-                    "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                    "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
                 ),
                 &[
                     &row.appid,
@@ -269,6 +281,7 @@ impl Store for PgStore {
                     &row.created_at,
                     &row.updated_at,
                     &row.disabled_at,
+                    &row.daily_send_limit,
                 ],
             )
             .await
@@ -307,10 +320,17 @@ impl Store for PgStore {
         let pages = patch.pages.as_ref().map(encode_pages);
         self.one_app(
             &format!(
-                "UPDATE apps SET name = COALESCE($2, name), pages = COALESCE($3, pages), updated_at = $4
+                "UPDATE apps SET name = COALESCE($2, name), pages = COALESCE($3, pages),
+                     daily_send_limit = COALESCE($5, daily_send_limit), updated_at = $4
                  WHERE appid = $1 RETURNING {APP_COLUMNS}"
             ),
-            &[&appid.as_str(), &name, &pages, &now.as_millis()],
+            &[
+                &appid.as_str(),
+                &name,
+                &pages,
+                &now.as_millis(),
+                &patch.daily_send_limit.map(i64::from),
+            ],
         )
         .await
     }
@@ -383,5 +403,57 @@ impl Store for PgStore {
             )
             .await
             .map_err(backend)
+    }
+
+    async fn load_library(&self, titles: &[LibraryTitle]) -> StoreResult<u64> {
+        self.pg_load_library(titles).await
+    }
+    async fn library_page(&self, offset: u32, count: u32) -> StoreResult<(Vec<LibraryTitle>, u64)> {
+        self.pg_library_page(offset, count).await
+    }
+    async fn library_title(&self, id: &TitleId) -> StoreResult<Option<LibraryTitle>> {
+        self.pg_library_title(id).await
+    }
+    async fn insert_template(&self, t: &Template, max_per_app: u32) -> StoreResult<TemplateInsert> {
+        self.pg_insert_template(t, max_per_app).await
+    }
+    async fn get_template(&self, id: &TemplateId) -> StoreResult<Option<Template>> {
+        self.pg_get_template(id).await
+    }
+    async fn list_templates(&self, appid: &AppId, offset: u32, count: u32) -> StoreResult<Vec<Template>> {
+        self.pg_list_templates(appid, offset, count).await
+    }
+    async fn delete_template(&self, appid: &AppId, id: &TemplateId) -> StoreResult<bool> {
+        self.pg_delete_template(appid, id).await
+    }
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        self.pg_insert_user(user).await
+    }
+    async fn get_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>> {
+        self.pg_get_user(appid, openid).await
+    }
+    async fn insert_grant(&self, grant: &Grant) -> StoreResult<()> {
+        self.pg_insert_grant(grant).await
+    }
+    async fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome> {
+        self.pg_send_message(message).await
+    }
+    async fn list_messages(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        self.pg_list_messages(appid, openid, before, limit).await
+    }
+    async fn mark_read(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        id: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<Message>> {
+        self.pg_mark_read(appid, openid, id, now).await
     }
 }

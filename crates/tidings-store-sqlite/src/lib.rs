@@ -5,6 +5,7 @@ mod migrate;
 mod queries;
 mod readers;
 mod schema;
+mod sends;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -12,8 +13,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rusqlite::Connection;
-use tidings_engine::{App, AppId, SecretHash, Timestamp, TokenHash, TokenLane, TokenRecord};
-use tidings_store::{AppPatch, IssueOutcome, IssueToken, Store, StoreError, StoreResult};
+use tidings_engine::{
+    App, AppId, Grant, LibraryTitle, Message, OpenId, SecretHash, Template, TemplateId, Timestamp,
+    TitleId, TokenHash, TokenLane, TokenRecord, User,
+};
+use tidings_store::{
+    AppPatch, IssueOutcome, IssueToken, NewMessage, SendOutcome, Store, StoreError, StoreResult,
+    TemplateInsert,
+};
 
 use readers::Readers;
 use writer::Writer;
@@ -183,6 +190,86 @@ impl Store for SqliteStore {
     async fn prune_tokens(&self, before: Timestamp) -> StoreResult<u64> {
         self.writer
             .write(move |c| queries::prune_tokens(c, before))
+            .await
+    }
+
+    async fn load_library(&self, titles: &[LibraryTitle]) -> StoreResult<u64> {
+        let titles = titles.to_vec();
+        self.writer.write(move |c| sends::load_library(c, &titles)).await
+    }
+
+    async fn library_page(&self, offset: u32, count: u32) -> StoreResult<(Vec<LibraryTitle>, u64)> {
+        self.readers.read(move |c| sends::library_page(c, offset, count)).await
+    }
+
+    async fn library_title(&self, id: &TitleId) -> StoreResult<Option<LibraryTitle>> {
+        let id = id.clone();
+        self.readers.read(move |c| sends::library_title(c, &id)).await
+    }
+
+    async fn insert_template(&self, t: &Template, max_per_app: u32) -> StoreResult<TemplateInsert> {
+        let t = t.clone();
+        self.writer.write(move |c| sends::insert_template(c, &t, max_per_app)).await
+    }
+
+    async fn get_template(&self, id: &TemplateId) -> StoreResult<Option<Template>> {
+        let id = id.clone();
+        self.readers.read(move |c| sends::get_template(c, &id)).await
+    }
+
+    async fn list_templates(&self, appid: &AppId, offset: u32, count: u32) -> StoreResult<Vec<Template>> {
+        let appid = appid.clone();
+        self.readers.read(move |c| sends::list_templates(c, &appid, offset, count)).await
+    }
+
+    async fn delete_template(&self, appid: &AppId, id: &TemplateId) -> StoreResult<bool> {
+        let (appid, id) = (appid.clone(), id.clone());
+        self.writer.write(move |c| sends::delete_template(c, &appid, &id)).await
+    }
+
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        let user = user.clone();
+        self.writer.write(move |c| sends::insert_user(c, &user)).await
+    }
+
+    async fn get_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>> {
+        let (appid, openid) = (appid.clone(), openid.clone());
+        self.readers.read(move |c| sends::get_user(c, &appid, &openid)).await
+    }
+
+    async fn insert_grant(&self, grant: &Grant) -> StoreResult<()> {
+        let grant = grant.clone();
+        self.writer.write(move |c| sends::insert_grant(c, &grant)).await
+    }
+
+    async fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome> {
+        let message = message.clone();
+        self.writer.write(move |c| sends::send_message(c, &message)).await
+    }
+
+    async fn list_messages(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        let (appid, openid) = (appid.clone(), openid.clone());
+        self.readers
+            .read(move |c| sends::list_messages(c, &appid, &openid, before, limit))
+            .await
+    }
+
+    async fn mark_read(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        id: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<Message>> {
+        let (appid, openid) = (appid.clone(), openid.clone());
+        self.writer
+            .write(move |c| sends::mark_read(c, &appid, &openid, id, now))
             .await
     }
 }

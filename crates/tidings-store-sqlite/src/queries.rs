@@ -18,6 +18,7 @@ fn app_row(r: &Row<'_>) -> rusqlite::Result<AppRow> {
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
         disabled_at: r.get(7)?,
+        daily_send_limit: r.get(8)?,
     })
 }
 
@@ -67,7 +68,7 @@ pub(crate) fn init_setting(c: &Connection, key: &str, value: &str) -> StoreResul
 pub(crate) fn insert_app(c: &Connection, app: &App) -> StoreResult<()> {
     let row = AppRow::from_app(app);
     c.prepare_cached(&format!(
-        "INSERT INTO apps ({APP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+        "INSERT INTO apps ({APP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
     ))
     .map_err(backend)?
     .execute(params![
@@ -78,7 +79,8 @@ pub(crate) fn insert_app(c: &Connection, app: &App) -> StoreResult<()> {
         row.secret_hash,
         row.created_at,
         row.updated_at,
-        row.disabled_at
+        row.disabled_at,
+        row.daily_send_limit
     ])
     .map_err(backend)?;
     Ok(())
@@ -118,14 +120,16 @@ pub(crate) fn update_app(
     one_app(
         c,
         &format!(
-            "UPDATE apps SET name = COALESCE(?2, name), pages = COALESCE(?3, pages), updated_at = ?4
+            "UPDATE apps SET name = COALESCE(?2, name), pages = COALESCE(?3, pages),
+                 daily_send_limit = COALESCE(?5, daily_send_limit), updated_at = ?4
              WHERE appid = ?1 RETURNING {APP_COLUMNS}"
         ),
         params![
             appid.as_str(),
             patch.name.as_ref().map(|n| n.as_str()),
             patch.pages.as_ref().map(encode_pages),
-            now.as_millis()
+            now.as_millis(),
+            patch.daily_send_limit
         ],
     )
 }

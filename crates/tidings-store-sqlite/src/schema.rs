@@ -2,10 +2,11 @@
 
 use tidings_store::migrations::Migration;
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "settings, apps, tokens",
-    sql: r#"
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "settings, apps, tokens",
+        sql: r#"
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -37,4 +38,72 @@ CREATE UNIQUE INDEX tokens_current ON tokens (appid, lane) WHERE superseded_at I
 CREATE INDEX tokens_issued ON tokens (appid, lane, forced, issued_at);
 CREATE INDEX tokens_expiry ON tokens (expires_at) WHERE superseded_at IS NOT NULL;
 "#,
-}];
+    },
+    Migration {
+        version: 2,
+        name: "library, templates, users, grants, messages",
+        sql: r#"
+ALTER TABLE apps ADD COLUMN daily_send_limit INTEGER;
+
+CREATE TABLE library_titles (
+    id       TEXT PRIMARY KEY,
+    num      INTEGER NOT NULL UNIQUE,
+    title    TEXT NOT NULL UNIQUE,
+    keywords TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE templates (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    template_id TEXT NOT NULL UNIQUE,
+    appid       TEXT NOT NULL REFERENCES apps (appid),
+    title_id    TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    keywords    TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+) STRICT;
+CREATE INDEX templates_app ON templates (appid, seq);
+
+CREATE TABLE users (
+    appid      TEXT NOT NULL REFERENCES apps (appid),
+    openid     TEXT NOT NULL,
+    nickname   TEXT,
+    profile    TEXT NOT NULL DEFAULT '{}',
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (appid, openid)
+) STRICT;
+
+CREATE TABLE grants (
+    grant_id   TEXT PRIMARY KEY,
+    appid      TEXT NOT NULL,
+    openid     TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('form_submit', 'payment')),
+    remaining  INTEGER NOT NULL CHECK (remaining >= 0),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    FOREIGN KEY (appid, openid) REFERENCES users (appid, openid)
+) STRICT;
+
+CREATE TABLE send_counters (
+    appid     TEXT NOT NULL,
+    day_start INTEGER NOT NULL,
+    sent      INTEGER NOT NULL,
+    PRIMARY KEY (appid, day_start)
+) STRICT;
+
+CREATE TABLE messages (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    appid       TEXT NOT NULL,
+    openid      TEXT NOT NULL,
+    template_id TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    rows        TEXT NOT NULL,
+    emphasis    INTEGER,
+    page        TEXT,
+    grant_id    TEXT,
+    created_at  INTEGER NOT NULL,
+    read_at     INTEGER
+) STRICT;
+CREATE INDEX messages_inbox ON messages (appid, openid, id);
+"#,
+    },
+];

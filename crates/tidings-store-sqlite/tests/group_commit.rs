@@ -17,6 +17,7 @@ fn app() -> App {
         created_at: Timestamp::from_millis(0),
         updated_at: Timestamp::from_millis(0),
         disabled_at: None,
+        daily_send_limit: None,
     }
 }
 

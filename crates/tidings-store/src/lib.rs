@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use thiserror::Error;
 use tidings_engine::{
-    App, AppId, AppName, Pages, SecretHash, Timestamp, TokenHash, TokenLane, TokenRecord,
+    App, AppId, AppName, Grant, GrantId, LibraryTitle, Message, OpenId, Pages, Row, SecretHash,
+    Template, TemplateId, TitleId, Timestamp, TokenHash, TokenLane, TokenRecord, User,
 };
 
 pub mod metered;
@@ -34,6 +35,7 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct AppPatch {
     pub name: Option<AppName>,
     pub pages: Option<Pages>,
+    pub daily_send_limit: Option<u32>,
 }
 
 /// Issue a token in an app's lane, superseding the lane's current token, in
@@ -70,6 +72,45 @@ pub enum IssueOutcome {
     /// `daily_limit` was reached; nothing changed.
     LimitReached,
     /// No such app.
+    NoApp,
+}
+
+/// A checked send, stored together with its grant use and the day's count.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub appid: AppId,
+    pub openid: OpenId,
+    pub template_id: TemplateId,
+    pub title: String,
+    pub rows: Vec<Row>,
+    pub emphasis: Option<usize>,
+    pub page: Option<String>,
+    /// The form_id or prepay_id the send uses up one send of, if it needs one.
+    pub grant: Option<GrantId>,
+    pub created_at: Timestamp,
+    /// The day counter to count the send in, and its ceiling.
+    pub day_start: Timestamp,
+    pub daily_limit: u32,
+}
+
+/// What `send_message` did. Anything but `Sent` changed nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendOutcome {
+    Sent { id: i64 },
+    /// No such grant, another user's or app's, or expired.
+    GrantUnknown,
+    /// The grant's sends are used up.
+    GrantUsedUp,
+    /// The app's sends for the day reached its limit.
+    LimitReached,
+}
+
+/// What `insert_template` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateInsert {
+    Inserted,
+    /// The app already has the maximum number of templates.
+    LimitReached,
     NoApp,
 }
 
@@ -115,4 +156,43 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<TokenRecord>>;
     /// Deletes tokens that expired before `before`; returns how many.
     async fn prune_tokens(&self, before: Timestamp) -> StoreResult<u64>;
+
+    /// Adds the titles the store lacks (by id); returns how many were added.
+    async fn load_library(&self, titles: &[LibraryTitle]) -> StoreResult<u64>;
+    /// Titles in id order from `offset`, and how many there are in all.
+    async fn library_page(&self, offset: u32, count: u32) -> StoreResult<(Vec<LibraryTitle>, u64)>;
+    async fn library_title(&self, id: &TitleId) -> StoreResult<Option<LibraryTitle>>;
+
+    /// Adds a template unless its app has `max_per_app` already.
+    async fn insert_template(&self, template: &Template, max_per_app: u32) -> StoreResult<TemplateInsert>;
+    async fn get_template(&self, id: &TemplateId) -> StoreResult<Option<Template>>;
+    /// An app's templates in the order they were added.
+    async fn list_templates(&self, appid: &AppId, offset: u32, count: u32) -> StoreResult<Vec<Template>>;
+    /// Deletes one of the app's templates; false when it has no such template.
+    async fn delete_template(&self, appid: &AppId, id: &TemplateId) -> StoreResult<bool>;
+
+    /// Adds a user; `Conflict` when the openid exists in the app.
+    async fn insert_user(&self, user: &User) -> StoreResult<()>;
+    async fn get_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>>;
+    async fn insert_grant(&self, grant: &Grant) -> StoreResult<()>;
+
+    /// Uses the grant, counts the send in the day's counter and stores the
+    /// message, atomically: all three or none.
+    async fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome>;
+    /// A user's messages, newest first, with ids below `before`.
+    async fn list_messages(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+    /// Marks a message read (keeping the first read time).
+    async fn mark_read(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        id: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<Message>>;
 }

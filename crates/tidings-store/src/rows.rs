@@ -2,10 +2,11 @@
 //! and from domain types in one place.
 
 use tidings_engine::{
-    App, AppId, AppKind, AppName, Pages, SecretHash, Timestamp, TokenHash, TokenLane, TokenRecord,
+    App, AppId, AppKind, AppName, Grant, LibraryTitle, Message, OpenId, Pages, Row, SecretHash,
+    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User,
 };
 
-use crate::{StoreError, StoreResult};
+use crate::{NewMessage, SendOutcome, StoreError, StoreResult};
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -13,7 +14,7 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 
 /// The columns of `apps`, in the order every backend selects them.
 pub const APP_COLUMNS: &str =
-    "appid, name, kind, pages, secret_hash, created_at, updated_at, disabled_at";
+    "appid, name, kind, pages, secret_hash, created_at, updated_at, disabled_at, daily_send_limit";
 
 /// An `apps` row as read.
 #[derive(Debug, Clone)]
@@ -26,6 +27,7 @@ pub struct AppRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub disabled_at: Option<i64>,
+    pub daily_send_limit: Option<i64>,
 }
 
 impl AppRow {
@@ -39,6 +41,7 @@ impl AppRow {
             created_at: app.created_at.as_millis(),
             updated_at: app.updated_at.as_millis(),
             disabled_at: app.disabled_at.map(Timestamp::as_millis),
+            daily_send_limit: app.daily_send_limit.map(i64::from),
         }
     }
 
@@ -58,6 +61,11 @@ impl AppRow {
             created_at: Timestamp::from_millis(self.created_at),
             updated_at: Timestamp::from_millis(self.updated_at),
             disabled_at: self.disabled_at.map(Timestamp::from_millis),
+            daily_send_limit: self
+                .daily_send_limit
+                .map(u32::try_from)
+                .transpose()
+                .map_err(|e| corrupt("apps.daily_send_limit", e))?,
         })
     }
 }
@@ -96,6 +104,202 @@ impl TokenRow {
             issued_at: Timestamp::from_millis(self.issued_at),
             expires_at: Timestamp::from_millis(self.expires_at),
             superseded_at: self.superseded_at.map(Timestamp::from_millis),
+        })
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("rows serialize")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, raw: &str) -> StoreResult<T> {
+    serde_json::from_str(raw).map_err(|e| corrupt(what, e))
+}
+
+/// A `library_titles` row.
+#[derive(Debug, Clone)]
+pub struct LibraryRow {
+    pub id: String,
+    pub num: i64,
+    pub title: String,
+    pub keywords: String,
+}
+
+impl LibraryRow {
+    pub fn from_title(t: &LibraryTitle) -> Self {
+        Self {
+            id: t.id.as_str().to_owned(),
+            num: t.id.as_str()[2..].parse().unwrap_or(0),
+            title: t.title.clone(),
+            keywords: json(&t.keywords),
+        }
+    }
+
+    pub fn into_title(self) -> StoreResult<LibraryTitle> {
+        Ok(LibraryTitle {
+            id: TitleId::parse(&self.id).map_err(|e| corrupt("library_titles.id", e))?,
+            title: self.title,
+            keywords: from_json("library_titles.keywords", &self.keywords)?,
+        })
+    }
+}
+
+pub const TEMPLATE_COLUMNS: &str = "template_id, appid, title_id, title, keywords, created_at";
+
+/// A `templates` row.
+#[derive(Debug, Clone)]
+pub struct TemplateRow {
+    pub template_id: String,
+    pub appid: String,
+    pub title_id: String,
+    pub title: String,
+    pub keywords: String,
+    pub created_at: i64,
+}
+
+impl TemplateRow {
+    pub fn from_template(t: &Template) -> Self {
+        Self {
+            template_id: t.template_id.as_str().to_owned(),
+            appid: t.appid.as_str().to_owned(),
+            title_id: t.title_id.as_str().to_owned(),
+            title: t.title.clone(),
+            keywords: json(&t.keywords),
+            created_at: t.created_at.as_millis(),
+        }
+    }
+
+    pub fn into_template(self) -> StoreResult<Template> {
+        Ok(Template {
+            template_id: TemplateId::parse(&self.template_id)
+                .map_err(|e| corrupt("templates.template_id", e))?,
+            appid: AppId::parse(&self.appid).map_err(|e| corrupt("templates.appid", e))?,
+            title_id: TitleId::parse(&self.title_id).map_err(|e| corrupt("templates.title_id", e))?,
+            title: self.title,
+            keywords: from_json("templates.keywords", &self.keywords)?,
+            created_at: Timestamp::from_millis(self.created_at),
+        })
+    }
+}
+
+pub const USER_COLUMNS: &str = "appid, openid, nickname, profile, created_at";
+
+/// A `users` row.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub appid: String,
+    pub openid: String,
+    pub nickname: Option<String>,
+    pub profile: String,
+    pub created_at: i64,
+}
+
+impl UserRow {
+    pub fn from_user(u: &User) -> Self {
+        Self {
+            appid: u.appid.as_str().to_owned(),
+            openid: u.openid.as_str().to_owned(),
+            nickname: u.nickname.clone(),
+            profile: json(&u.profile),
+            created_at: u.created_at.as_millis(),
+        }
+    }
+
+    pub fn into_user(self) -> StoreResult<User> {
+        Ok(User {
+            appid: AppId::parse(&self.appid).map_err(|e| corrupt("users.appid", e))?,
+            openid: OpenId::parse(&self.openid).map_err(|e| corrupt("users.openid", e))?,
+            nickname: self.nickname,
+            profile: from_json("users.profile", &self.profile)?,
+            created_at: Timestamp::from_millis(self.created_at),
+        })
+    }
+}
+
+/// A grant's columns as written.
+pub struct GrantRow {
+    pub grant_id: String,
+    pub appid: String,
+    pub openid: String,
+    pub kind: &'static str,
+    pub remaining: i64,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl GrantRow {
+    pub fn from_grant(g: &Grant) -> Self {
+        Self {
+            grant_id: g.id.as_str().to_owned(),
+            appid: g.appid.as_str().to_owned(),
+            openid: g.openid.as_str().to_owned(),
+            kind: g.kind.as_str(),
+            remaining: i64::from(g.remaining),
+            created_at: g.created_at.as_millis(),
+            expires_at: g.expires_at.as_millis(),
+        }
+    }
+}
+
+/// Why a grant could not be used, from its stored state.
+pub fn grant_refusal(
+    stored: Option<(String, String, i64, i64)>,
+    msg: &NewMessage,
+) -> SendOutcome {
+    match stored {
+        Some((appid, openid, remaining, expires_at))
+            if appid == msg.appid.as_str() && openid == msg.openid.as_str() =>
+        {
+            if remaining <= 0 {
+                SendOutcome::GrantUsedUp
+            } else if expires_at <= msg.created_at.as_millis() {
+                SendOutcome::GrantUnknown
+            } else {
+                // Usable after all: only a concurrent change could get here.
+                SendOutcome::GrantUsedUp
+            }
+        }
+        _ => SendOutcome::GrantUnknown,
+    }
+}
+
+pub const MESSAGE_COLUMNS: &str =
+    "id, appid, openid, template_id, title, rows, emphasis, page, created_at, read_at";
+
+/// A `messages` row.
+#[derive(Debug, Clone)]
+pub struct MessageRow {
+    pub id: i64,
+    pub appid: String,
+    pub openid: String,
+    pub template_id: String,
+    pub title: String,
+    pub rows: String,
+    pub emphasis: Option<i64>,
+    pub page: Option<String>,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+impl MessageRow {
+    pub fn rows_json(msg: &NewMessage) -> String {
+        json(&msg.rows)
+    }
+
+    pub fn into_message(self) -> StoreResult<Message> {
+        let rows: Vec<Row> = from_json("messages.rows", &self.rows)?;
+        Ok(Message {
+            id: self.id,
+            appid: AppId::parse(&self.appid).map_err(|e| corrupt("messages.appid", e))?,
+            openid: OpenId::parse(&self.openid).map_err(|e| corrupt("messages.openid", e))?,
+            template_id: TemplateId::parse(&self.template_id)
+                .map_err(|e| corrupt("messages.template_id", e))?,
+            title: self.title,
+            rows,
+            emphasis: self.emphasis.map(|e| e as usize),
+            page: self.page,
+            created_at: Timestamp::from_millis(self.created_at),
+            read_at: self.read_at.map(Timestamp::from_millis),
         })
     }
 }

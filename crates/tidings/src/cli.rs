@@ -93,6 +93,9 @@ pub enum AppCommand {
         /// Remove every page.
         #[arg(long, conflicts_with = "pages")]
         clear_pages: bool,
+        /// Sends allowed per day (default 1,000,000).
+        #[arg(long, value_name = "N")]
+        daily_send_limit: Option<u32>,
     },
     /// Replace an app's secret; prints {"appid", "secret"} with the new one.
     RotateSecret { appid: String },
@@ -197,6 +200,7 @@ async fn app(settings: &Settings, cmd: AppCommand) -> anyhow::Result<()> {
             name,
             pages,
             clear_pages,
+            daily_send_limit,
         } => {
             let patch = AppPatch {
                 name: name.as_deref().map(AppName::parse).transpose()?,
@@ -205,6 +209,7 @@ async fn app(settings: &Settings, cmd: AppCommand) -> anyhow::Result<()> {
                 } else {
                     None
                 },
+                daily_send_limit,
             };
             print_json(&AppView::from(
                 apps.update(&parse_id(&appid)?, patch).await?,

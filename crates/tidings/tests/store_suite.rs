@@ -45,6 +45,7 @@ fn app(kind: AppKind) -> App {
         created_at: at(0),
         updated_at: at(0),
         disabled_at: None,
+        daily_send_limit: None,
     }
 }
 

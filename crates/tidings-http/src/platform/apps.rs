@@ -26,6 +26,7 @@ pub struct CreateApp {
 pub struct UpdateApp {
     name: Option<AppName>,
     pages: Option<Pages>,
+    daily_send_limit: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -45,11 +46,14 @@ pub struct AppView {
     created_at: i64,
     updated_at: i64,
     disabled_at: Option<i64>,
+    /// Sends allowed per day (1,000,000 unless set).
+    daily_send_limit: u32,
 }
 
 impl From<App> for AppView {
     fn from(a: App) -> Self {
         Self {
+            daily_send_limit: a.send_limit(),
             status: if a.is_disabled() {
                 "disabled"
             } else {
@@ -149,6 +153,7 @@ pub async fn update(
     let patch = AppPatch {
         name: body.name,
         pages: body.pages,
+        daily_send_limit: body.daily_send_limit,
     };
     let app = state.services.apps.update(&appid(&id)?, patch).await?;
     Ok(Json(app.into()))

@@ -48,7 +48,7 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         use ServiceError as E;
         match e {
-            E::Invalid(p) => Self::invalid(p.to_string()),
+            E::Invalid(p) | E::InvalidData(p) | E::InvalidPage(p) => Self::invalid(p.to_string()),
             E::NotFound(what) => Self::new(
                 StatusCode::NOT_FOUND,
                 "not_found",

@@ -4,6 +4,7 @@
 mod apps;
 mod auth;
 mod error;
+mod users;
 
 use std::sync::Arc;
 
@@ -21,4 +22,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/apps/{appid}", get(apps::get).patch(apps::update))
         .route("/apps/{appid}/rotate-secret", post(apps::rotate_secret))
         .route("/apps/{appid}/disable", post(apps::disable))
+        .route("/apps/{appid}/users", post(users::create))
+        .route("/apps/{appid}/users/{openid}", get(users::get))
+        .route("/apps/{appid}/users/{openid}/form-submits", post(users::form_submit))
+        .route("/apps/{appid}/users/{openid}/payments", post(users::payment))
+        .route("/apps/{appid}/users/{openid}/messages", get(users::messages))
+        .route("/apps/{appid}/users/{openid}/messages/{id}/read", post(users::read))
 }

@@ -20,6 +20,15 @@ impl From<ServiceError> for WxError {
             E::TokenExpired => 42001,
             E::AppDisabled => 50002,
             E::Invalid(_) | E::NotFound(_) => 40097,
+            E::ApiUnauthorized(_) => 48001,
+            E::UnknownUser => 40003,
+            E::TemplateNotFound => 40037,
+            E::TemplateLimit(_) => 45026,
+            E::GrantInvalid => 41028,
+            E::GrantUsedUp => 41029,
+            E::InvalidPage(_) => 41030,
+            E::SendQuotaReached => 45009,
+            E::InvalidData(_) => 47001,
             E::Conflict(_) => -1,
             E::Store(inner) => {
                 tracing::error!(error = %inner, "store failure");
@@ -31,6 +40,7 @@ impl From<ServiceError> for WxError {
                 "api minute-quota reach limit mustslower retry next minute: too many wrong credentials, retry in {retry_after_secs} s"
             ),
             E::Invalid(p) => format!("invalid args: {p}"),
+            E::NotFound(what) => format!("invalid args: {what} not found"),
             E::Store(_) | E::Conflict(_) => "system error".to_owned(),
             other => other.to_string(),
         };

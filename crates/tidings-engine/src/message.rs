@@ -1,0 +1,227 @@
+//! Rendering a send: the template's rows filled from the request's data,
+//! checked once here for every dialect.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::app::{Page, Pages};
+use crate::clock::Timestamp;
+use crate::error::ParseError;
+use crate::template::Template;
+use crate::user::OpenId;
+use crate::{AppId, TemplateId};
+
+/// The longest keyword value, in characters.
+pub const MAX_VALUE_CHARS: usize = 200;
+
+/// One rendered row of a card: the keyword's name and its value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Row {
+    /// `keyword1`, `keyword2`, ...
+    pub key: String,
+    pub name: String,
+    pub value: String,
+    /// `#RRGGBB`; absent means the client's default (black).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+}
+
+/// A card's content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub rows: Vec<Row>,
+    /// Index into `rows` of the emphasized keyword.
+    pub emphasis: Option<usize>,
+}
+
+/// A `#RRGGBB` color.
+pub fn parse_color(raw: &str) -> Result<String, ParseError> {
+    let hex = raw.strip_prefix('#').unwrap_or("");
+    if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ParseError::new("color", format!("{raw:?} is not a #RRGGBB color")));
+    }
+    Ok(raw.to_owned())
+}
+
+/// Fills `template` from a send's `data` object (`{"keyword1": {"value":
+/// "...", "color": "#173177"}, ...}`), the message-wide default `color`, and
+/// `emphasis_keyword` (`keywordN.DATA`). Missing keywords render empty, as
+/// WeChat sends an empty template when data is left out.
+pub fn render(
+    template: &Template,
+    data: Option<&Value>,
+    color: Option<&str>,
+    emphasis_keyword: Option<&str>,
+) -> Result<Rendered, ParseError> {
+    let default_color = color
+        .filter(|c| !c.is_empty())
+        .map(parse_color)
+        .transpose()?;
+    let mut rows: Vec<Row> = template
+        .keywords
+        .iter()
+        .enumerate()
+        .map(|(i, k)| Row {
+            key: format!("keyword{}", i + 1),
+            name: k.name.clone(),
+            value: String::new(),
+            color: default_color.clone(),
+        })
+        .collect();
+    match data {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (key, entry) in map {
+                let i = template.keyword_index(key).ok_or_else(|| {
+                    ParseError::new(
+                        "data",
+                        format!("{key} is not a keyword of this template (keyword1..keyword{})", rows.len()),
+                    )
+                })?;
+                let (value, color) = data_entry(key, entry)?;
+                rows[i].value = value;
+                if let Some(c) = color {
+                    rows[i].color = Some(c);
+                }
+            }
+        }
+        Some(_) => return Err(ParseError::new("data", "must be an object of keywordN entries")),
+    }
+    let emphasis = match emphasis_keyword.filter(|e| !e.is_empty()) {
+        None => None,
+        Some(raw) => {
+            let key = raw.strip_suffix(".DATA").ok_or_else(|| {
+                ParseError::new("emphasis_keyword", format!("{raw:?} must look like keyword1.DATA"))
+            })?;
+            Some(template.keyword_index(key).ok_or_else(|| {
+                ParseError::new("emphasis_keyword", format!("{raw:?} is not a keyword of this template"))
+            })?)
+        }
+    };
+    Ok(Rendered { rows, emphasis })
+}
+
+fn data_entry(key: &str, entry: &Value) -> Result<(String, Option<String>), ParseError> {
+    let obj = entry
+        .as_object()
+        .ok_or_else(|| ParseError::new("data", format!("{key} must be an object with a value")))?;
+    let value = match obj.get("value") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(_) => {
+            return Err(ParseError::new("data", format!("{key}.value must be a string")));
+        }
+    };
+    if value.chars().count() > MAX_VALUE_CHARS {
+        return Err(ParseError::new(
+            "data",
+            format!("{key}.value is longer than {MAX_VALUE_CHARS} characters"),
+        ));
+    }
+    let color = match obj.get("color") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(c)) if c.is_empty() => None,
+        Some(Value::String(c)) => Some(parse_color(c).map_err(|e| ParseError::new("data", format!("{key}.color: {}", e.reason)))?),
+        Some(_) => return Err(ParseError::new("data", format!("{key}.color must be a string"))),
+    };
+    Ok((value, color))
+}
+
+/// A send's `page`: one of the app's pages, with an optional query string
+/// (`index?foo=bar`). `None` when the card has no jump.
+pub fn check_page(raw: Option<&str>, pages: &Pages) -> Result<Option<String>, ParseError> {
+    let Some(raw) = raw.filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let path = raw.split_once('?').map_or(raw, |(p, _)| p);
+    let page = Page::parse(path.trim_start_matches('/'))?;
+    if !pages.contains(&page) {
+        return Err(ParseError::new("page", format!("{path:?} is not one of the app's pages")));
+    }
+    Ok(Some(raw.to_owned()))
+}
+
+/// A delivered message, as the recipient's inbox holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: i64,
+    pub appid: AppId,
+    pub openid: OpenId,
+    pub template_id: TemplateId,
+    pub title: String,
+    pub rows: Vec<Row>,
+    pub emphasis: Option<usize>,
+    pub page: Option<String>,
+    pub created_at: Timestamp,
+    pub read_at: Option<Timestamp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::library::builtin_library;
+    use crate::template::Template;
+
+    fn template() -> Template {
+        let title = builtin_library().into_iter().nth(1).unwrap();
+        Template {
+            template_id: TemplateId::generate(),
+            appid: AppId::generate(),
+            title_id: title.id.clone(),
+            title: title.title.clone(),
+            keywords: Template::compose(&title, &[3, 4, 5]).unwrap(),
+            created_at: Timestamp::from_millis(0),
+        }
+    }
+
+    #[test]
+    fn renders_rows_in_template_order_with_colors_and_emphasis() {
+        let data = json!({
+            "keyword2": {"value": "2016年6月6日"},
+            "keyword1": {"value": "TIT造舰厂", "color": "#173177"},
+        });
+        let r = render(&template(), Some(&data), Some("#000000"), Some("keyword1.DATA")).unwrap();
+        assert_eq!(r.rows.len(), 3);
+        assert_eq!(r.rows[0].name, "购买地点");
+        assert_eq!(r.rows[0].value, "TIT造舰厂");
+        assert_eq!(r.rows[0].color.as_deref(), Some("#173177"));
+        assert_eq!(r.rows[1].color.as_deref(), Some("#000000"), "message-wide color");
+        assert_eq!(r.rows[2].value, "", "missing keywords render empty");
+        assert_eq!(r.emphasis, Some(0));
+    }
+
+    #[test]
+    fn refuses_what_the_template_does_not_have() {
+        let t = template();
+        let bad = [
+            (json!({"keyword4": {"value": "x"}}), None, None),
+            (json!({"first": {"value": "x"}}), None, None),
+            (json!({"keyword1": "x"}), None, None),
+            (json!({"keyword1": {"value": ["x"]}}), None, None),
+            (json!({"keyword1": {"value": "x".repeat(201)}}), None, None),
+            (json!({"keyword1": {"value": "x", "color": "red"}}), None, None),
+            (json!([1, 2]), None, None),
+            (json!({}), Some("#12345"), None),
+            (json!({}), None, Some("keyword4.DATA")),
+            (json!({}), None, Some("keyword1")),
+        ];
+        for (data, color, emphasis) in bad {
+            assert!(render(&t, Some(&data), color, emphasis).is_err(), "{data} {color:?} {emphasis:?}");
+        }
+        assert!(render(&t, None, None, None).is_ok(), "an empty template is allowed");
+    }
+
+    #[test]
+    fn pages_must_be_the_apps_with_an_optional_query() {
+        let pages = Pages::parse_all(&["index", "pages/order/detail"]).unwrap();
+        assert_eq!(check_page(Some("index?foo=bar"), &pages).unwrap().as_deref(), Some("index?foo=bar"));
+        assert_eq!(check_page(Some("pages/order/detail"), &pages).unwrap().as_deref(), Some("pages/order/detail"));
+        assert_eq!(check_page(None, &pages).unwrap(), None);
+        assert_eq!(check_page(Some(""), &pages).unwrap(), None);
+        assert!(check_page(Some("pages/other"), &pages).is_err());
+        assert!(check_page(Some("index"), &Pages::default()).is_err());
+    }
+}

@@ -1,0 +1,199 @@
+//! Account templates: a library title with keywords chosen and ordered by
+//! the app. The order is the template's: the first chosen keyword is
+//! `keyword1`, and so on.
+
+use std::fmt;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppId;
+use crate::clock::Timestamp;
+use crate::error::ParseError;
+use crate::library::{Keyword, LibraryTitle, TitleId};
+
+/// At most this many keywords in one template (WeChat's limit).
+pub const MAX_KEYWORDS: usize = 10;
+/// At most this many templates per app (WeChat's limit).
+pub const MAX_TEMPLATES_PER_APP: u32 = 25;
+
+/// An opaque 43-character URL-safe template id, like WeChat's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct TemplateId(String);
+
+impl TemplateId {
+    pub fn generate() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        Self(URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        if raw.len() != 43
+            || !raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(ParseError::new("template_id", "not a template id"));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TemplateId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for TemplateId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An app's template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pub template_id: TemplateId,
+    pub appid: AppId,
+    pub title_id: TitleId,
+    pub title: String,
+    /// In template order: index 0 is `keyword1`.
+    pub keywords: Vec<Keyword>,
+    pub created_at: Timestamp,
+}
+
+/// Why a keyword list cannot make a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComposeError {
+    Empty,
+    TooMany,
+    Repeated(u32),
+    NotInTitle(u32),
+}
+
+impl fmt::Display for ComposeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("keyword_id_list is empty"),
+            Self::TooMany => write!(f, "keyword_id_list holds more than {MAX_KEYWORDS} keywords"),
+            Self::Repeated(id) => write!(f, "keyword_id {id} is listed twice"),
+            Self::NotInTitle(id) => write!(f, "keyword_id {id} is not a keyword of this title"),
+        }
+    }
+}
+
+impl Template {
+    /// Picks the keywords, in the order given, from a library title.
+    pub fn compose(title: &LibraryTitle, keyword_ids: &[u32]) -> Result<Vec<Keyword>, ComposeError> {
+        if keyword_ids.is_empty() {
+            return Err(ComposeError::Empty);
+        }
+        if keyword_ids.len() > MAX_KEYWORDS {
+            return Err(ComposeError::TooMany);
+        }
+        let mut out: Vec<Keyword> = Vec::with_capacity(keyword_ids.len());
+        for &id in keyword_ids {
+            if out.iter().any(|k| k.keyword_id == id) {
+                return Err(ComposeError::Repeated(id));
+            }
+            out.push(title.keyword(id).cloned().ok_or(ComposeError::NotInTitle(id))?);
+        }
+        Ok(out)
+    }
+
+    /// `购买地点{{keyword1.DATA}}\n购买时间{{keyword2.DATA}}\n...`, as WeChat lists it.
+    pub fn content(&self) -> String {
+        self.keywords
+            .iter()
+            .enumerate()
+            .map(|(i, k)| format!("{}{{{{keyword{}.DATA}}}}\n", k.name, i + 1))
+            .collect()
+    }
+
+    /// `购买地点:TIT造舰厂\n购买时间:2016年6月6日\n...`, as WeChat lists it.
+    pub fn example(&self) -> String {
+        self.keywords
+            .iter()
+            .map(|k| format!("{}:{}\n", k.name, k.example))
+            .collect()
+    }
+
+    /// `keywordN` keys of this template, from 1.
+    pub fn keyword_index(&self, key: &str) -> Option<usize> {
+        let n: usize = key.strip_prefix("keyword")?.parse().ok()?;
+        (n >= 1 && n <= self.keywords.len() && key == format!("keyword{n}")).then(|| n - 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::library::builtin_library;
+
+    fn at0002() -> LibraryTitle {
+        builtin_library().into_iter().nth(1).unwrap()
+    }
+
+    fn template(ids: &[u32]) -> Template {
+        let title = at0002();
+        Template {
+            template_id: TemplateId::generate(),
+            appid: AppId::generate(),
+            title_id: title.id.clone(),
+            title: title.title.clone(),
+            keywords: Template::compose(&title, ids).unwrap(),
+            created_at: Timestamp::from_millis(0),
+        }
+    }
+
+    #[test]
+    fn content_and_example_follow_the_seed_format() {
+        let t = template(&[3, 4, 5]);
+        assert_eq!(
+            t.content(),
+            "购买地点{{keyword1.DATA}}\n购买时间{{keyword2.DATA}}\n物品名称{{keyword3.DATA}}\n"
+        );
+        assert_eq!(t.example(), "购买地点:TIT造舰厂\n购买时间:2016年6月6日\n物品名称:咖啡\n");
+        let reordered = template(&[5, 3]);
+        assert_eq!(reordered.content(), "物品名称{{keyword1.DATA}}\n购买地点{{keyword2.DATA}}\n");
+    }
+
+    #[test]
+    fn composition_rules() {
+        let title = at0002();
+        assert_eq!(Template::compose(&title, &[]), Err(ComposeError::Empty));
+        assert_eq!(Template::compose(&title, &[3, 3]), Err(ComposeError::Repeated(3)));
+        assert_eq!(Template::compose(&title, &[3, 99]), Err(ComposeError::NotInTitle(99)));
+        let many: Vec<u32> = (1..=11).collect();
+        assert_eq!(Template::compose(&title, &many), Err(ComposeError::TooMany));
+    }
+
+    #[test]
+    fn template_ids_are_43_url_safe_characters() {
+        let id = TemplateId::generate();
+        assert_eq!(id.as_str().len(), 43);
+        assert_eq!(TemplateId::parse(id.as_str()).unwrap(), id);
+        assert!(TemplateId::parse("wDYzYZVxobJivW9oMpSCpuvACOfJXQIoKUm0PY397Tc").is_ok());
+        assert!(TemplateId::parse("short").is_err());
+    }
+
+    #[test]
+    fn keyword_keys_map_to_positions() {
+        let t = template(&[3, 4, 5]);
+        assert_eq!(t.keyword_index("keyword1"), Some(0));
+        assert_eq!(t.keyword_index("keyword3"), Some(2));
+        assert_eq!(t.keyword_index("keyword4"), None);
+        assert_eq!(t.keyword_index("keyword0"), None);
+        assert_eq!(t.keyword_index("keyword01"), None);
+        assert_eq!(t.keyword_index("first"), None);
+    }
+}

@@ -1,0 +1,202 @@
+//! `/api/v1/apps/{appid}/users`: recipients, what their WeChat client does
+//! (form submits, payments), and their inbox.
+
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tidings_engine::{AppId, Grant, GrantKind, Message, OpenId, Row, User};
+use tidings_service::NewUser;
+
+use super::auth::Admin;
+use super::error::{ApiError, ApiJson};
+use crate::State;
+
+#[derive(Deserialize)]
+pub struct CreateUser {
+    openid: Option<OpenId>,
+    nickname: Option<String>,
+    /// Every other field is a profile field.
+    #[serde(flatten)]
+    profile: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Serialize)]
+pub struct UserView {
+    appid: AppId,
+    openid: OpenId,
+    nickname: Option<String>,
+    profile: serde_json::Map<String, serde_json::Value>,
+    created_at: i64,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        Self {
+            appid: u.appid,
+            openid: u.openid,
+            nickname: u.nickname,
+            profile: u.profile,
+            created_at: u.created_at.as_millis(),
+        }
+    }
+}
+
+pub(crate) fn ids(appid: &str, openid: &str) -> Result<(AppId, OpenId), ApiError> {
+    Ok((
+        AppId::parse(appid).map_err(|e| ApiError::invalid(e.to_string()))?,
+        OpenId::parse(openid).map_err(|e| ApiError::invalid(e.to_string()))?,
+    ))
+}
+
+pub async fn create(
+    axum::extract::State(state): State,
+    _: Admin,
+    Path(appid): Path<String>,
+    ApiJson(body): ApiJson<CreateUser>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    let appid = AppId::parse(&appid).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let user = state
+        .services
+        .users
+        .create(
+            &appid,
+            NewUser {
+                openid: body.openid,
+                nickname: body.nickname,
+                profile: body.profile,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+pub async fn get(
+    axum::extract::State(state): State,
+    _: Admin,
+    Path((appid, openid)): Path<(String, String)>,
+) -> Result<Json<UserView>, ApiError> {
+    let (appid, openid) = ids(&appid, &openid)?;
+    Ok(Json(state.services.users.get(&appid, &openid).await?.into()))
+}
+
+#[derive(Serialize)]
+pub struct FormSubmitted {
+    form_id: String,
+    expires_at: i64,
+}
+
+#[derive(Serialize)]
+pub struct Paid {
+    prepay_id: String,
+    expires_at: i64,
+}
+
+async fn grant(state: &crate::AppState, appid: &str, openid: &str, kind: GrantKind) -> Result<Grant, ApiError> {
+    let (appid, openid) = ids(appid, openid)?;
+    Ok(state.services.users.grant(&appid, &openid, kind).await?)
+}
+
+/// The user submitted a form with report-submit: 1 send within 7 days.
+pub async fn form_submit(
+    axum::extract::State(state): State,
+    _: Admin,
+    Path((appid, openid)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<FormSubmitted>), ApiError> {
+    let g = grant(&state, &appid, &openid, GrantKind::FormSubmit).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(FormSubmitted {
+            form_id: g.id.as_str().to_owned(),
+            expires_at: g.expires_at.as_millis(),
+        }),
+    ))
+}
+
+/// The user paid: 3 sends within 7 days.
+pub async fn payment(
+    axum::extract::State(state): State,
+    _: Admin,
+    Path((appid, openid)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Paid>), ApiError> {
+    let g = grant(&state, &appid, &openid, GrantKind::Payment).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Paid {
+            prepay_id: g.id.as_str().to_owned(),
+            expires_at: g.expires_at.as_millis(),
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct InboxQuery {
+    cursor: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// A message as the recipient's inbox shows it.
+#[derive(Serialize)]
+pub struct MessageView {
+    id: i64,
+    template_id: String,
+    title: String,
+    rows: Vec<Row>,
+    /// The emphasized keyword, shown large above the rows.
+    emphasis: Option<Row>,
+    page: Option<String>,
+    created_at: i64,
+    read: bool,
+    read_at: Option<i64>,
+}
+
+impl From<Message> for MessageView {
+    fn from(m: Message) -> Self {
+        Self {
+            id: m.id,
+            template_id: m.template_id.as_str().to_owned(),
+            emphasis: m.emphasis.and_then(|i| m.rows.get(i).cloned()),
+            title: m.title,
+            rows: m.rows,
+            page: m.page,
+            created_at: m.created_at.as_millis(),
+            read: m.read_at.is_some(),
+            read_at: m.read_at.map(|t| t.as_millis()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Inbox {
+    items: Vec<MessageView>,
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    next_cursor: Option<i64>,
+}
+
+pub async fn messages(
+    axum::extract::State(state): State,
+    _: Admin,
+    Path((appid, openid)): Path<(String, String)>,
+    query: Result<Query<InboxQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Inbox>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let (appid, openid) = ids(&appid, &openid)?;
+    let limit = q.limit.unwrap_or(20).clamp(1, tidings_service::MAX_INBOX_PAGE);
+    let messages = state.services.inbox.list(&appid, &openid, q.cursor, limit).await?;
+    let next_cursor = (messages.len() == limit as usize)
+        .then(|| messages.last().map(|m| m.id))
+        .flatten();
+    Ok(Json(Inbox {
+        items: messages.into_iter().map(MessageView::from).collect(),
+        next_cursor,
+    }))
+}
+
+pub async fn read(
+    axum::extract::State(state): State,
+    _: Admin,
+    Path((appid, openid, id)): Path<(String, String, i64)>,
+) -> Result<Json<MessageView>, ApiError> {
+    let (appid, openid) = ids(&appid, &openid)?;
+    Ok(Json(state.services.inbox.mark_read(&appid, &openid, id).await?.into()))
+}

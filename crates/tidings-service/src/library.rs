@@ -1,0 +1,49 @@
+//! The public template library.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use tidings_engine::{builtin_library, LibraryTitle, ParseError, TitleId};
+use tidings_store::{Store, StoreResult};
+
+use crate::ServiceError;
+
+const BUILTIN_SETTING: &str = "builtin_library_sha256";
+/// The most titles one page of the library holds (WeChat's limit).
+pub const MAX_LIBRARY_PAGE: u32 = 20;
+
+#[derive(Clone)]
+pub struct LibraryService {
+    store: Arc<dyn Store>,
+}
+
+impl LibraryService {
+    /// Loads the built-in library into the store unless this version of it
+    /// is there already.
+    pub(crate) async fn init(store: Arc<dyn Store>) -> StoreResult<Self> {
+        let titles = builtin_library();
+        let digest = hex::encode(Sha256::digest(format!("{titles:?}").as_bytes()));
+        if store.get_setting(BUILTIN_SETTING).await?.as_deref() != Some(digest.as_str()) {
+            let added = store.load_library(&titles).await?;
+            tracing::info!(added, total = titles.len(), "template library loaded");
+            store.init_setting(BUILTIN_SETTING, &digest).await?;
+        }
+        Ok(Self { store })
+    }
+
+    /// A page of titles and the library's size. `count` is 1 to 20.
+    pub async fn list(&self, offset: u32, count: u32) -> Result<(Vec<LibraryTitle>, u64), ServiceError> {
+        if !(1..=MAX_LIBRARY_PAGE).contains(&count) {
+            return Err(ParseError::new("count", "must be 1 to 20").into());
+        }
+        Ok(self.store.library_page(offset, count).await?)
+    }
+
+    pub async fn get(&self, raw_id: &str) -> Result<LibraryTitle, ServiceError> {
+        let id = TitleId::parse(raw_id)?;
+        self.store
+            .library_title(&id)
+            .await?
+            .ok_or(ServiceError::NotFound("library title"))
+    }
+}

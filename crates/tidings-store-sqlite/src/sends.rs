@@ -1,0 +1,311 @@
+//! The SQL of the library, templates, users, grants and messages.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use tidings_engine::{
+    AppId, Grant, LibraryTitle, Message, OpenId, Template, TemplateId, Timestamp, TitleId, User,
+};
+use tidings_store::rows::{
+    grant_refusal, GrantRow, LibraryRow, MessageRow, TemplateRow, UserRow, MESSAGE_COLUMNS,
+    TEMPLATE_COLUMNS, USER_COLUMNS,
+};
+use tidings_store::{NewMessage, SendOutcome, StoreResult, TemplateInsert};
+
+use crate::backend;
+
+fn library_row(r: &Row<'_>) -> rusqlite::Result<LibraryRow> {
+    Ok(LibraryRow {
+        id: r.get(0)?,
+        num: r.get(1)?,
+        title: r.get(2)?,
+        keywords: r.get(3)?,
+    })
+}
+
+fn template_row(r: &Row<'_>) -> rusqlite::Result<TemplateRow> {
+    Ok(TemplateRow {
+        template_id: r.get(0)?,
+        appid: r.get(1)?,
+        title_id: r.get(2)?,
+        title: r.get(3)?,
+        keywords: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
+fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+    Ok(MessageRow {
+        id: r.get(0)?,
+        appid: r.get(1)?,
+        openid: r.get(2)?,
+        template_id: r.get(3)?,
+        title: r.get(4)?,
+        rows: r.get(5)?,
+        emphasis: r.get(6)?,
+        page: r.get(7)?,
+        created_at: r.get(8)?,
+        read_at: r.get(9)?,
+    })
+}
+
+pub(crate) fn load_library(c: &Connection, titles: &[LibraryTitle]) -> StoreResult<u64> {
+    let mut stmt = c
+        .prepare_cached(
+            "INSERT INTO library_titles (id, num, title, keywords) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+        )
+        .map_err(backend)?;
+    let mut added = 0;
+    for t in titles {
+        let row = LibraryRow::from_title(t);
+        added += stmt
+            .execute(params![row.id, row.num, row.title, row.keywords])
+            .map_err(backend)? as u64;
+    }
+    Ok(added)
+}
+
+pub(crate) fn library_page(
+    c: &Connection,
+    offset: u32,
+    count: u32,
+) -> StoreResult<(Vec<LibraryTitle>, u64)> {
+    let total: i64 = c
+        .query_row("SELECT COUNT(*) FROM library_titles", [], |r| r.get(0))
+        .map_err(backend)?;
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT id, num, title, keywords FROM library_titles ORDER BY num LIMIT ?1 OFFSET ?2",
+        )
+        .map_err(backend)?;
+    let titles = stmt
+        .query_map(params![count, offset], library_row)
+        .map_err(backend)?
+        .map(|r| r.map_err(backend).and_then(LibraryRow::into_title))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok((titles, total as u64))
+}
+
+pub(crate) fn library_title(c: &Connection, id: &TitleId) -> StoreResult<Option<LibraryTitle>> {
+    c.prepare_cached("SELECT id, num, title, keywords FROM library_titles WHERE id = ?1")
+        .map_err(backend)?
+        .query_row([id.as_str()], library_row)
+        .optional()
+        .map_err(backend)?
+        .map(LibraryRow::into_title)
+        .transpose()
+}
+
+pub(crate) fn insert_template(
+    c: &Connection,
+    t: &Template,
+    max_per_app: u32,
+) -> StoreResult<TemplateInsert> {
+    let appid = t.appid.as_str();
+    let exists: bool = c
+        .query_row("SELECT EXISTS (SELECT 1 FROM apps WHERE appid = ?1)", [appid], |r| r.get(0))
+        .map_err(backend)?;
+    if !exists {
+        return Ok(TemplateInsert::NoApp);
+    }
+    let have: i64 = c
+        .query_row("SELECT COUNT(*) FROM templates WHERE appid = ?1", [appid], |r| r.get(0))
+        .map_err(backend)?;
+    if have >= i64::from(max_per_app) {
+        return Ok(TemplateInsert::LimitReached);
+    }
+    let row = TemplateRow::from_template(t);
+    c.prepare_cached(&format!(
+        "INSERT INTO templates ({TEMPLATE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    ))
+    .map_err(backend)?
+    .execute(params![row.template_id, row.appid, row.title_id, row.title, row.keywords, row.created_at])
+    .map_err(backend)?;
+    Ok(TemplateInsert::Inserted)
+}
+
+pub(crate) fn get_template(c: &Connection, id: &TemplateId) -> StoreResult<Option<Template>> {
+    c.prepare_cached(&format!("SELECT {TEMPLATE_COLUMNS} FROM templates WHERE template_id = ?1"))
+        .map_err(backend)?
+        .query_row([id.as_str()], template_row)
+        .optional()
+        .map_err(backend)?
+        .map(TemplateRow::into_template)
+        .transpose()
+}
+
+pub(crate) fn list_templates(
+    c: &Connection,
+    appid: &AppId,
+    offset: u32,
+    count: u32,
+) -> StoreResult<Vec<Template>> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE appid = ?1 ORDER BY seq LIMIT ?2 OFFSET ?3"
+        ))
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(params![appid.as_str(), count, offset], template_row)
+        .map_err(backend)?;
+    rows.map(|r| r.map_err(backend).and_then(TemplateRow::into_template))
+        .collect()
+}
+
+pub(crate) fn delete_template(c: &Connection, appid: &AppId, id: &TemplateId) -> StoreResult<bool> {
+    let n = c
+        .prepare_cached("DELETE FROM templates WHERE appid = ?1 AND template_id = ?2")
+        .map_err(backend)?
+        .execute([appid.as_str(), id.as_str()])
+        .map_err(backend)?;
+    Ok(n > 0)
+}
+
+pub(crate) fn insert_user(c: &Connection, u: &User) -> StoreResult<()> {
+    let row = UserRow::from_user(u);
+    c.prepare_cached(&format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"))
+        .map_err(backend)?
+        .execute(params![row.appid, row.openid, row.nickname, row.profile, row.created_at])
+        .map_err(backend)?;
+    Ok(())
+}
+
+pub(crate) fn get_user(c: &Connection, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>> {
+    c.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE appid = ?1 AND openid = ?2"
+    ))
+    .map_err(backend)?
+    .query_row([appid.as_str(), openid.as_str()], |r| {
+        Ok(UserRow {
+            appid: r.get(0)?,
+            openid: r.get(1)?,
+            nickname: r.get(2)?,
+            profile: r.get(3)?,
+            created_at: r.get(4)?,
+        })
+    })
+    .optional()
+    .map_err(backend)?
+    .map(UserRow::into_user)
+    .transpose()
+}
+
+pub(crate) fn insert_grant(c: &Connection, g: &Grant) -> StoreResult<()> {
+    let row = GrantRow::from_grant(g);
+    c.prepare_cached(
+        "INSERT INTO grants (grant_id, appid, openid, kind, remaining, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .map_err(backend)?
+    .execute(params![row.grant_id, row.appid, row.openid, row.kind, row.remaining, row.created_at, row.expires_at])
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Runs in the writer's transaction; a refusal rolls back to its own
+/// savepoint, so nothing of a refused send is kept.
+pub(crate) fn send_message(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
+    c.execute_batch("SAVEPOINT send").map_err(backend)?;
+    let outcome = send_steps(c, m);
+    let end = match &outcome {
+        Ok(SendOutcome::Sent { .. }) => "RELEASE send",
+        _ => "ROLLBACK TO send; RELEASE send",
+    };
+    c.execute_batch(end).map_err(backend)?;
+    outcome
+}
+
+fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
+    let now = m.created_at.as_millis();
+    if let Some(grant) = &m.grant {
+        let used = c
+            .prepare_cached(
+                "UPDATE grants SET remaining = remaining - 1
+                 WHERE grant_id = ?1 AND appid = ?2 AND openid = ?3 AND remaining > 0 AND expires_at > ?4",
+            )
+            .map_err(backend)?
+            .execute(params![grant.as_str(), m.appid.as_str(), m.openid.as_str(), now])
+            .map_err(backend)?;
+        if used == 0 {
+            let stored = c
+                .prepare_cached("SELECT appid, openid, remaining, expires_at FROM grants WHERE grant_id = ?1")
+                .map_err(backend)?
+                .query_row([grant.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()
+                .map_err(backend)?;
+            return Ok(grant_refusal(stored, m));
+        }
+    }
+    let counted: Option<i64> = c
+        .prepare_cached(
+            "INSERT INTO send_counters (appid, day_start, sent) VALUES (?1, ?2, 1)
+             ON CONFLICT (appid, day_start) DO UPDATE SET sent = sent + 1 WHERE sent < ?3
+             RETURNING sent",
+        )
+        .map_err(backend)?
+        .query_row(params![m.appid.as_str(), m.day_start.as_millis(), m.daily_limit], |r| r.get(0))
+        .optional()
+        .map_err(backend)?;
+    if counted.is_none() || m.daily_limit == 0 {
+        return Ok(SendOutcome::LimitReached);
+    }
+    c.prepare_cached(
+        "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, grant_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )
+    .map_err(backend)?
+    .execute(params![
+        m.appid.as_str(),
+        m.openid.as_str(),
+        m.template_id.as_str(),
+        m.title,
+        MessageRow::rows_json(m),
+        m.emphasis.map(|e| e as i64),
+        m.page,
+        m.grant.as_ref().map(|g| g.as_str()),
+        now
+    ])
+    .map_err(backend)?;
+    Ok(SendOutcome::Sent { id: c.last_insert_rowid() })
+}
+
+pub(crate) fn list_messages(
+    c: &Connection,
+    appid: &AppId,
+    openid: &OpenId,
+    before: Option<i64>,
+    limit: u32,
+) -> StoreResult<Vec<Message>> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE appid = ?1 AND openid = ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4"
+        ))
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(
+            params![appid.as_str(), openid.as_str(), before.unwrap_or(i64::MAX), limit],
+            message_row,
+        )
+        .map_err(backend)?;
+    rows.map(|r| r.map_err(backend).and_then(MessageRow::into_message))
+        .collect()
+}
+
+pub(crate) fn mark_read(
+    c: &Connection,
+    appid: &AppId,
+    openid: &OpenId,
+    id: i64,
+    now: Timestamp,
+) -> StoreResult<Option<Message>> {
+    c.prepare_cached(&format!(
+        "UPDATE messages SET read_at = COALESCE(read_at, ?4)
+         WHERE appid = ?1 AND openid = ?2 AND id = ?3 RETURNING {MESSAGE_COLUMNS}"
+    ))
+    .map_err(backend)?
+    .query_row(params![appid.as_str(), openid.as_str(), id, now.as_millis()], message_row)
+    .optional()
+    .map_err(backend)?
+    .map(MessageRow::into_message)
+    .transpose()
+}
