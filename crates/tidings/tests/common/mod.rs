@@ -169,11 +169,81 @@ impl TestServer {
         body["errcode"].as_i64().expect("errcode")
     }
 
+    /// A WeChat API call with an access token; returns the JSON answer.
+    pub async fn wx(&self, path: &str, token: &str, body: &Value) -> Value {
+        self.post_json(&format!("{path}?access_token={token}"), body).await
+    }
+
+    /// A mini-program app with pages, a token, and a user; returns them.
+    pub async fn mini_program(&self) -> MiniProgram {
+        let created: Value = json_of(
+            self.admin(reqwest::Method::POST, "/api/v1/apps").json(&json!({
+                "name": "小程序",
+                "kind": "miniprogram",
+                "pages": ["index", "pages/order/detail"],
+            })),
+        )
+        .await;
+        let appid = created["appid"].as_str().unwrap().to_owned();
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        let token = self.access_token(&appid, &secret).await;
+        let openid = self.create_user(&appid, json!({"nickname": "小明"})).await;
+        MiniProgram {
+            appid,
+            secret,
+            token,
+            openid,
+        }
+    }
+
+    /// Registers a user over the platform API; returns the openid.
+    pub async fn create_user(&self, appid: &str, body: Value) -> String {
+        let res = self
+            .admin(reqwest::Method::POST, &format!("/api/v1/apps/{appid}/users"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let v: Value = res.json().await.unwrap();
+        v["openid"].as_str().unwrap().to_owned()
+    }
+
+    /// A form_id (`form-submits`) or prepay_id (`payments`) for a user.
+    pub async fn grant(&self, appid: &str, openid: &str, what: &str) -> String {
+        let v: Value = json_of(self.admin(
+            reqwest::Method::POST,
+            &format!("/api/v1/apps/{appid}/users/{openid}/{what}"),
+        ))
+        .await;
+        v.get("form_id")
+            .or_else(|| v.get("prepay_id"))
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no grant id: {v}"))
+            .to_owned()
+    }
+
+    /// Adds a template of AT0002 (购买地点, 购买时间, 物品名称); returns its id.
+    pub async fn purchase_template(&self, token: &str) -> String {
+        let v = self
+            .wx("/cgi-bin/wxopen/template/add", token, &json!({"id": "AT0002", "keyword_id_list": [3, 4, 5]}))
+            .await;
+        v["template_id"].as_str().unwrap_or_else(|| panic!("{v}")).to_owned()
+    }
+
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.shutdown().await.expect("clean shutdown");
         }
     }
+}
+
+/// A mini-program app ready to send.
+pub struct MiniProgram {
+    pub appid: String,
+    pub secret: String,
+    pub token: String,
+    pub openid: String,
 }
 
 /// Sends a request and reads its JSON answer.
