@@ -18,7 +18,10 @@ impl TitleId {
             .strip_prefix("AT")
             .ok_or_else(|| ParseError::new("id", "a library title id looks like AT0002"))?;
         if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(ParseError::new("id", "a library title id looks like AT0002"));
+            return Err(ParseError::new(
+                "id",
+                "a library title id looks like AT0002",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -88,12 +91,26 @@ mod tests {
         for (i, t) in lib.iter().enumerate() {
             assert_eq!(t.id, TitleId::numbered(i as u32 + 1));
             assert!(titles.insert(t.title.clone()), "{} twice", t.title);
-            assert!(t.title.ends_with("提醒") || t.title.ends_with("通知"), "{}", t.title);
+            assert!(
+                t.title.ends_with("提醒") || t.title.ends_with("通知"),
+                "{}",
+                t.title
+            );
             assert!((3..=20).contains(&t.keywords.len()), "{}", t.title);
             let names: HashSet<_> = t.keywords.iter().map(|k| &k.name).collect();
             let ids: HashSet<_> = t.keywords.iter().map(|k| k.keyword_id).collect();
-            assert_eq!(names.len(), t.keywords.len(), "{}: repeated keyword", t.title);
-            assert_eq!(ids.len(), t.keywords.len(), "{}: repeated keyword id", t.title);
+            assert_eq!(
+                names.len(),
+                t.keywords.len(),
+                "{}: repeated keyword",
+                t.title
+            );
+            assert_eq!(
+                ids.len(),
+                t.keywords.len(),
+                "{}: repeated keyword id",
+                t.title
+            );
             assert!(t.keywords.iter().all(|k| !k.example.is_empty()));
         }
     }
@@ -104,7 +121,10 @@ mod tests {
         let by_id = |id: &str| lib.iter().find(|t| t.id.as_str() == id).unwrap();
         let at2 = by_id("AT0002");
         assert_eq!(at2.title, "购买成功通知");
-        let kw = |id| at2.keyword(id).map(|k| (k.name.as_str(), k.example.as_str()));
+        let kw = |id| {
+            at2.keyword(id)
+                .map(|k| (k.name.as_str(), k.example.as_str()))
+        };
         assert_eq!(kw(3), Some(("购买地点", "TIT造舰厂")));
         assert_eq!(kw(4), Some(("购买时间", "2016年6月6日")));
         assert_eq!(kw(5), Some(("物品名称", "咖啡")));

@@ -38,7 +38,10 @@ pub struct Rendered {
 pub fn parse_color(raw: &str) -> Result<String, ParseError> {
     let hex = raw.strip_prefix('#').unwrap_or("");
     if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ParseError::new("color", format!("{raw:?} is not a #RRGGBB color")));
+        return Err(ParseError::new(
+            "color",
+            format!("{raw:?} is not a #RRGGBB color"),
+        ));
     }
     Ok(raw.to_owned())
 }
@@ -75,7 +78,10 @@ pub fn render(
                 let i = template.keyword_index(key).ok_or_else(|| {
                     ParseError::new(
                         "data",
-                        format!("{key} is not a keyword of this template (keyword1..keyword{})", rows.len()),
+                        format!(
+                            "{key} is not a keyword of this template (keyword1..keyword{})",
+                            rows.len()
+                        ),
                     )
                 })?;
                 let (value, color) = data_entry(key, entry)?;
@@ -85,16 +91,27 @@ pub fn render(
                 }
             }
         }
-        Some(_) => return Err(ParseError::new("data", "must be an object of keywordN entries")),
+        Some(_) => {
+            return Err(ParseError::new(
+                "data",
+                "must be an object of keywordN entries",
+            ))
+        }
     }
     let emphasis = match emphasis_keyword.filter(|e| !e.is_empty()) {
         None => None,
         Some(raw) => {
             let key = raw.strip_suffix(".DATA").ok_or_else(|| {
-                ParseError::new("emphasis_keyword", format!("{raw:?} must look like keyword1.DATA"))
+                ParseError::new(
+                    "emphasis_keyword",
+                    format!("{raw:?} must look like keyword1.DATA"),
+                )
             })?;
             Some(template.keyword_index(key).ok_or_else(|| {
-                ParseError::new("emphasis_keyword", format!("{raw:?} is not a keyword of this template"))
+                ParseError::new(
+                    "emphasis_keyword",
+                    format!("{raw:?} is not a keyword of this template"),
+                )
             })?)
         }
     };
@@ -110,7 +127,10 @@ fn data_entry(key: &str, entry: &Value) -> Result<(String, Option<String>), Pars
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
         Some(_) => {
-            return Err(ParseError::new("data", format!("{key}.value must be a string")));
+            return Err(ParseError::new(
+                "data",
+                format!("{key}.value must be a string"),
+            ));
         }
     };
     if value.chars().count() > MAX_VALUE_CHARS {
@@ -122,8 +142,16 @@ fn data_entry(key: &str, entry: &Value) -> Result<(String, Option<String>), Pars
     let color = match obj.get("color") {
         None | Some(Value::Null) => None,
         Some(Value::String(c)) if c.is_empty() => None,
-        Some(Value::String(c)) => Some(parse_color(c).map_err(|e| ParseError::new("data", format!("{key}.color: {}", e.reason)))?),
-        Some(_) => return Err(ParseError::new("data", format!("{key}.color must be a string"))),
+        Some(Value::String(c)) => Some(
+            parse_color(c)
+                .map_err(|e| ParseError::new("data", format!("{key}.color: {}", e.reason)))?,
+        ),
+        Some(_) => {
+            return Err(ParseError::new(
+                "data",
+                format!("{key}.color must be a string"),
+            ))
+        }
     };
     Ok((value, color))
 }
@@ -137,7 +165,10 @@ pub fn check_page(raw: Option<&str>, pages: &Pages) -> Result<Option<String>, Pa
     let path = raw.split_once('?').map_or(raw, |(p, _)| p);
     let page = Page::parse(path.trim_start_matches('/'))?;
     if !pages.contains(&page) {
-        return Err(ParseError::new("page", format!("{path:?} is not one of the app's pages")));
+        return Err(ParseError::new(
+            "page",
+            format!("{path:?} is not one of the app's pages"),
+        ));
     }
     Ok(Some(raw.to_owned()))
 }
@@ -183,12 +214,22 @@ mod tests {
             "keyword2": {"value": "2016年6月6日"},
             "keyword1": {"value": "TIT造舰厂", "color": "#173177"},
         });
-        let r = render(&template(), Some(&data), Some("#000000"), Some("keyword1.DATA")).unwrap();
+        let r = render(
+            &template(),
+            Some(&data),
+            Some("#000000"),
+            Some("keyword1.DATA"),
+        )
+        .unwrap();
         assert_eq!(r.rows.len(), 3);
         assert_eq!(r.rows[0].name, "购买地点");
         assert_eq!(r.rows[0].value, "TIT造舰厂");
         assert_eq!(r.rows[0].color.as_deref(), Some("#173177"));
-        assert_eq!(r.rows[1].color.as_deref(), Some("#000000"), "message-wide color");
+        assert_eq!(
+            r.rows[1].color.as_deref(),
+            Some("#000000"),
+            "message-wide color"
+        );
         assert_eq!(r.rows[2].value, "", "missing keywords render empty");
         assert_eq!(r.emphasis, Some(0));
     }
@@ -202,23 +243,43 @@ mod tests {
             (json!({"keyword1": "x"}), None, None),
             (json!({"keyword1": {"value": ["x"]}}), None, None),
             (json!({"keyword1": {"value": "x".repeat(201)}}), None, None),
-            (json!({"keyword1": {"value": "x", "color": "red"}}), None, None),
+            (
+                json!({"keyword1": {"value": "x", "color": "red"}}),
+                None,
+                None,
+            ),
             (json!([1, 2]), None, None),
             (json!({}), Some("#12345"), None),
             (json!({}), None, Some("keyword4.DATA")),
             (json!({}), None, Some("keyword1")),
         ];
         for (data, color, emphasis) in bad {
-            assert!(render(&t, Some(&data), color, emphasis).is_err(), "{data} {color:?} {emphasis:?}");
+            assert!(
+                render(&t, Some(&data), color, emphasis).is_err(),
+                "{data} {color:?} {emphasis:?}"
+            );
         }
-        assert!(render(&t, None, None, None).is_ok(), "an empty template is allowed");
+        assert!(
+            render(&t, None, None, None).is_ok(),
+            "an empty template is allowed"
+        );
     }
 
     #[test]
     fn pages_must_be_the_apps_with_an_optional_query() {
         let pages = Pages::parse_all(&["index", "pages/order/detail"]).unwrap();
-        assert_eq!(check_page(Some("index?foo=bar"), &pages).unwrap().as_deref(), Some("index?foo=bar"));
-        assert_eq!(check_page(Some("pages/order/detail"), &pages).unwrap().as_deref(), Some("pages/order/detail"));
+        assert_eq!(
+            check_page(Some("index?foo=bar"), &pages)
+                .unwrap()
+                .as_deref(),
+            Some("index?foo=bar")
+        );
+        assert_eq!(
+            check_page(Some("pages/order/detail"), &pages)
+                .unwrap()
+                .as_deref(),
+            Some("pages/order/detail")
+        );
         assert_eq!(check_page(None, &pages).unwrap(), None);
         assert_eq!(check_page(Some(""), &pages).unwrap(), None);
         assert!(check_page(Some("pages/other"), &pages).is_err());

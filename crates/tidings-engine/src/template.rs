@@ -93,7 +93,10 @@ impl fmt::Display for ComposeError {
 
 impl Template {
     /// Picks the keywords, in the order given, from a library title.
-    pub fn compose(title: &LibraryTitle, keyword_ids: &[u32]) -> Result<Vec<Keyword>, ComposeError> {
+    pub fn compose(
+        title: &LibraryTitle,
+        keyword_ids: &[u32],
+    ) -> Result<Vec<Keyword>, ComposeError> {
         if keyword_ids.is_empty() {
             return Err(ComposeError::Empty);
         }
@@ -105,7 +108,12 @@ impl Template {
             if out.iter().any(|k| k.keyword_id == id) {
                 return Err(ComposeError::Repeated(id));
             }
-            out.push(title.keyword(id).cloned().ok_or(ComposeError::NotInTitle(id))?);
+            out.push(
+                title
+                    .keyword(id)
+                    .cloned()
+                    .ok_or(ComposeError::NotInTitle(id))?,
+            );
         }
         Ok(out)
     }
@@ -162,17 +170,29 @@ mod tests {
             t.content(),
             "购买地点{{keyword1.DATA}}\n购买时间{{keyword2.DATA}}\n物品名称{{keyword3.DATA}}\n"
         );
-        assert_eq!(t.example(), "购买地点:TIT造舰厂\n购买时间:2016年6月6日\n物品名称:咖啡\n");
+        assert_eq!(
+            t.example(),
+            "购买地点:TIT造舰厂\n购买时间:2016年6月6日\n物品名称:咖啡\n"
+        );
         let reordered = template(&[5, 3]);
-        assert_eq!(reordered.content(), "物品名称{{keyword1.DATA}}\n购买地点{{keyword2.DATA}}\n");
+        assert_eq!(
+            reordered.content(),
+            "物品名称{{keyword1.DATA}}\n购买地点{{keyword2.DATA}}\n"
+        );
     }
 
     #[test]
     fn composition_rules() {
         let title = at0002();
         assert_eq!(Template::compose(&title, &[]), Err(ComposeError::Empty));
-        assert_eq!(Template::compose(&title, &[3, 3]), Err(ComposeError::Repeated(3)));
-        assert_eq!(Template::compose(&title, &[3, 99]), Err(ComposeError::NotInTitle(99)));
+        assert_eq!(
+            Template::compose(&title, &[3, 3]),
+            Err(ComposeError::Repeated(3))
+        );
+        assert_eq!(
+            Template::compose(&title, &[3, 99]),
+            Err(ComposeError::NotInTitle(99))
+        );
         let many: Vec<u32> = (1..=11).collect();
         assert_eq!(Template::compose(&title, &many), Err(ComposeError::TooMany));
     }

@@ -123,7 +123,10 @@ impl GrantId {
 
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         if raw.is_empty() || raw.len() > 128 || !raw.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(ParseError::new("form_id", "must be 1 to 128 visible characters"));
+            return Err(ParseError::new(
+                "form_id",
+                "must be 1 to 128 visible characters",
+            ));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -177,10 +180,20 @@ mod tests {
     #[test]
     fn grants_allow_one_or_three_sends_for_seven_days() {
         let now = Timestamp::from_millis(0);
-        let form = Grant::issue(AppId::generate(), OpenId::generate(), GrantKind::FormSubmit, now);
+        let form = Grant::issue(
+            AppId::generate(),
+            OpenId::generate(),
+            GrantKind::FormSubmit,
+            now,
+        );
         assert_eq!(form.remaining, 1);
         assert_eq!(form.expires_at, now.plus_secs(7 * 86_400));
-        let pay = Grant::issue(AppId::generate(), OpenId::generate(), GrantKind::Payment, now);
+        let pay = Grant::issue(
+            AppId::generate(),
+            OpenId::generate(),
+            GrantKind::Payment,
+            now,
+        );
         assert_eq!(pay.remaining, 3);
         assert!(pay.id.as_str().starts_with("wx"));
     }

@@ -68,7 +68,12 @@ async fn send(
         color: None,
         emphasis_keyword: body.emphasis_keyword,
     };
-    match state.services.sends.send_miniprogram(&caller, request).await {
+    match state
+        .services
+        .sends
+        .send_miniprogram(&caller, request)
+        .await
+    {
         Ok(_) => Json(json!({"errCode": 0, "errMsg": format!("{API}:ok")})).into_response(),
         Err(e) => fail(e.into()),
     }

@@ -56,7 +56,7 @@ impl AppService {
             created_at: now,
             updated_at: now,
             disabled_at: None,
-        daily_send_limit: None,
+            daily_send_limit: None,
         };
         // 64 random bits: a clash is all but impossible, but never fatal.
         for _ in 0..3 {

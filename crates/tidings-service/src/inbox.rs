@@ -38,7 +38,12 @@ impl InboxService {
             .await?)
     }
 
-    pub async fn mark_read(&self, appid: &AppId, openid: &OpenId, id: i64) -> Result<Message, ServiceError> {
+    pub async fn mark_read(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        id: i64,
+    ) -> Result<Message, ServiceError> {
         self.store
             .mark_read(appid, openid, id, self.clock.now())
             .await?

@@ -88,9 +88,15 @@ impl Services {
         let cache_ttl = config.cache_ttl;
         let tokens = TokenService::init(store.clone(), clock.clone(), cache, config).await?;
         let library = LibraryService::init(store.clone()).await?;
-        let templates = TemplateService::new(store.clone(), clock.clone(), library.clone(), cache_ttl);
+        let templates =
+            TemplateService::new(store.clone(), clock.clone(), library.clone(), cache_ttl);
         let users = UserService::new(store.clone(), clock.clone(), apps.clone());
-        let sends = SendService::new(store.clone(), clock.clone(), apps.clone(), templates.clone());
+        let sends = SendService::new(
+            store.clone(),
+            clock.clone(),
+            apps.clone(),
+            templates.clone(),
+        );
         let inbox = InboxService::new(store.clone(), clock.clone());
         Ok(Self {
             apps,

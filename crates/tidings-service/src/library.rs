@@ -32,7 +32,11 @@ impl LibraryService {
     }
 
     /// A page of titles and the library's size. `count` is 1 to 20.
-    pub async fn list(&self, offset: u32, count: u32) -> Result<(Vec<LibraryTitle>, u64), ServiceError> {
+    pub async fn list(
+        &self,
+        offset: u32,
+        count: u32,
+    ) -> Result<(Vec<LibraryTitle>, u64), ServiceError> {
         if !(1..=MAX_LIBRARY_PAGE).contains(&count) {
             return Err(ParseError::new("count", "must be 1 to 20").into());
         }

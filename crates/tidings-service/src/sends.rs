@@ -50,7 +50,11 @@ impl SendService {
     /// template (40037), the page (41030), the data (47001), then uses the
     /// grant (41028, 41029), counts the day (45009) and stores the message,
     /// atomically. Returns the message id.
-    pub async fn send_miniprogram(&self, caller: &Caller, req: SendRequest) -> Result<i64, ServiceError> {
+    pub async fn send_miniprogram(
+        &self,
+        caller: &Caller,
+        req: SendRequest,
+    ) -> Result<i64, ServiceError> {
         require_miniprogram(caller)?;
         let openid = OpenId::parse(&req.touser).map_err(|_| ServiceError::UnknownUser)?;
         if self.store.get_user(&caller.appid, &openid).await?.is_none() {
@@ -58,7 +62,8 @@ impl SendService {
         }
         let template = self.templates.get_own(caller, &req.template_id).await?;
         let app = self.apps.get(&caller.appid).await?;
-        let page = check_page(req.page.as_deref(), &app.pages).map_err(ServiceError::InvalidPage)?;
+        let page =
+            check_page(req.page.as_deref(), &app.pages).map_err(ServiceError::InvalidPage)?;
         let rendered = render(
             &template,
             req.data.as_ref(),

@@ -26,7 +26,9 @@ pub struct TemplateService {
 /// The template APIs of `wxopen` are the mini-program's.
 pub(crate) fn require_miniprogram(caller: &Caller) -> Result<(), ServiceError> {
     if caller.kind != AppKind::Miniprogram {
-        return Err(ServiceError::ApiUnauthorized("this API is for miniprogram apps"));
+        return Err(ServiceError::ApiUnauthorized(
+            "this API is for miniprogram apps",
+        ));
     }
     Ok(())
 }
@@ -42,12 +44,20 @@ impl TemplateService {
             store,
             clock,
             library,
-            cache: Cache::builder().max_capacity(100_000).time_to_live(cache_ttl).build(),
+            cache: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(cache_ttl)
+                .build(),
         }
     }
 
     /// Composes a template from a library title; keywords keep the order given.
-    pub async fn add(&self, caller: &Caller, title_id: &str, keyword_ids: &[u32]) -> Result<Template, ServiceError> {
+    pub async fn add(
+        &self,
+        caller: &Caller,
+        title_id: &str,
+        keyword_ids: &[u32],
+    ) -> Result<Template, ServiceError> {
         require_miniprogram(caller)?;
         let title = self.library.get(title_id).await?;
         let keywords = Template::compose(&title, keyword_ids)
@@ -60,19 +70,31 @@ impl TemplateService {
             keywords,
             created_at: self.clock.now(),
         };
-        match self.store.insert_template(&template, MAX_TEMPLATES_PER_APP).await? {
+        match self
+            .store
+            .insert_template(&template, MAX_TEMPLATES_PER_APP)
+            .await?
+        {
             TemplateInsert::Inserted => Ok(template),
             TemplateInsert::LimitReached => Err(ServiceError::TemplateLimit(MAX_TEMPLATES_PER_APP)),
             TemplateInsert::NoApp => Err(ServiceError::NotFound("app")),
         }
     }
 
-    pub async fn list(&self, caller: &Caller, offset: u32, count: u32) -> Result<Vec<Template>, ServiceError> {
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        offset: u32,
+        count: u32,
+    ) -> Result<Vec<Template>, ServiceError> {
         require_miniprogram(caller)?;
         if !(1..=MAX_TEMPLATE_PAGE).contains(&count) {
             return Err(ParseError::new("count", "must be 1 to 20").into());
         }
-        Ok(self.store.list_templates(&caller.appid, offset, count).await?)
+        Ok(self
+            .store
+            .list_templates(&caller.appid, offset, count)
+            .await?)
     }
 
     pub async fn delete(&self, caller: &Caller, raw_id: &str) -> Result<(), ServiceError> {
@@ -91,7 +113,11 @@ impl TemplateService {
         let template = match self.cache.get(&id) {
             Some(t) => t,
             None => {
-                let t = self.store.get_template(&id).await?.ok_or(ServiceError::TemplateNotFound)?;
+                let t = self
+                    .store
+                    .get_template(&id)
+                    .await?
+                    .ok_or(ServiceError::TemplateNotFound)?;
                 self.cache.insert(id, t.clone());
                 t
             }

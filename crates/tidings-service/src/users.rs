@@ -61,10 +61,19 @@ impl UserService {
     }
 
     /// A form submit (1 send) or a payment (3 sends), valid for 7 days.
-    pub async fn grant(&self, appid: &AppId, openid: &OpenId, kind: GrantKind) -> Result<Grant, ServiceError> {
+    pub async fn grant(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        kind: GrantKind,
+    ) -> Result<Grant, ServiceError> {
         let app = self.apps.get(appid).await?;
         if app.kind != AppKind::Miniprogram {
-            return Err(ParseError::new("appid", "only miniprogram apps take form submits and payments").into());
+            return Err(ParseError::new(
+                "appid",
+                "only miniprogram apps take form submits and payments",
+            )
+            .into());
         }
         self.get(appid, openid).await?;
         let grant = Grant::issue(appid.clone(), openid.clone(), kind, self.clock.now());

@@ -420,7 +420,12 @@ impl Store for PgStore {
     async fn get_template(&self, id: &TemplateId) -> StoreResult<Option<Template>> {
         self.pg_get_template(id).await
     }
-    async fn list_templates(&self, appid: &AppId, offset: u32, count: u32) -> StoreResult<Vec<Template>> {
+    async fn list_templates(
+        &self,
+        appid: &AppId,
+        offset: u32,
+        count: u32,
+    ) -> StoreResult<Vec<Template>> {
         self.pg_list_templates(appid, offset, count).await
     }
     async fn delete_template(&self, appid: &AppId, id: &TemplateId) -> StoreResult<bool> {

@@ -137,7 +137,14 @@ impl PgStore {
         let row = TemplateRow::from_template(t);
         tx.execute(
             &format!("INSERT INTO templates ({TEMPLATE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"),
-            &[&row.template_id, &row.appid, &row.title_id, &row.title, &row.keywords, &row.created_at],
+            &[
+                &row.template_id,
+                &row.appid,
+                &row.title_id,
+                &row.title,
+                &row.keywords,
+                &row.created_at,
+            ],
         )
         .await
         .map_err(backend)?;
@@ -174,10 +181,16 @@ impl PgStore {
             )
             .await
             .map_err(backend)?;
-        rows.iter().map(|r| template_row(r).into_template()).collect()
+        rows.iter()
+            .map(|r| template_row(r).into_template())
+            .collect()
     }
 
-    pub(crate) async fn pg_delete_template(&self, appid: &AppId, id: &TemplateId) -> StoreResult<bool> {
+    pub(crate) async fn pg_delete_template(
+        &self,
+        appid: &AppId,
+        id: &TemplateId,
+    ) -> StoreResult<bool> {
         let client = self.client().await?;
         let n = client
             .execute(
@@ -195,14 +208,24 @@ impl PgStore {
         client
             .execute(
                 &format!("INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"),
-                &[&row.appid, &row.openid, &row.nickname, &row.profile, &row.created_at],
+                &[
+                    &row.appid,
+                    &row.openid,
+                    &row.nickname,
+                    &row.profile,
+                    &row.created_at,
+                ],
             )
             .await
             .map_err(backend)?;
         Ok(())
     }
 
-    pub(crate) async fn pg_get_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>> {
+    pub(crate) async fn pg_get_user(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+    ) -> StoreResult<Option<User>> {
         let client = self.client().await?;
         client
             .query_opt(
@@ -264,7 +287,12 @@ impl PgStore {
                     "SELECT {MESSAGE_COLUMNS} FROM messages
                      WHERE appid = $1 AND openid = $2 AND id < $3 ORDER BY id DESC LIMIT $4"
                 ),
-                &[&appid.as_str(), &openid.as_str(), &before.unwrap_or(i64::MAX), &i64::from(limit)],
+                &[
+                    &appid.as_str(),
+                    &openid.as_str(),
+                    &before.unwrap_or(i64::MAX),
+                    &i64::from(limit),
+                ],
             )
             .await
             .map_err(backend)?;

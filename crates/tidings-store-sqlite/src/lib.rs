@@ -195,56 +195,83 @@ impl Store for SqliteStore {
 
     async fn load_library(&self, titles: &[LibraryTitle]) -> StoreResult<u64> {
         let titles = titles.to_vec();
-        self.writer.write(move |c| sends::load_library(c, &titles)).await
+        self.writer
+            .write(move |c| sends::load_library(c, &titles))
+            .await
     }
 
     async fn library_page(&self, offset: u32, count: u32) -> StoreResult<(Vec<LibraryTitle>, u64)> {
-        self.readers.read(move |c| sends::library_page(c, offset, count)).await
+        self.readers
+            .read(move |c| sends::library_page(c, offset, count))
+            .await
     }
 
     async fn library_title(&self, id: &TitleId) -> StoreResult<Option<LibraryTitle>> {
         let id = id.clone();
-        self.readers.read(move |c| sends::library_title(c, &id)).await
+        self.readers
+            .read(move |c| sends::library_title(c, &id))
+            .await
     }
 
     async fn insert_template(&self, t: &Template, max_per_app: u32) -> StoreResult<TemplateInsert> {
         let t = t.clone();
-        self.writer.write(move |c| sends::insert_template(c, &t, max_per_app)).await
+        self.writer
+            .write(move |c| sends::insert_template(c, &t, max_per_app))
+            .await
     }
 
     async fn get_template(&self, id: &TemplateId) -> StoreResult<Option<Template>> {
         let id = id.clone();
-        self.readers.read(move |c| sends::get_template(c, &id)).await
+        self.readers
+            .read(move |c| sends::get_template(c, &id))
+            .await
     }
 
-    async fn list_templates(&self, appid: &AppId, offset: u32, count: u32) -> StoreResult<Vec<Template>> {
+    async fn list_templates(
+        &self,
+        appid: &AppId,
+        offset: u32,
+        count: u32,
+    ) -> StoreResult<Vec<Template>> {
         let appid = appid.clone();
-        self.readers.read(move |c| sends::list_templates(c, &appid, offset, count)).await
+        self.readers
+            .read(move |c| sends::list_templates(c, &appid, offset, count))
+            .await
     }
 
     async fn delete_template(&self, appid: &AppId, id: &TemplateId) -> StoreResult<bool> {
         let (appid, id) = (appid.clone(), id.clone());
-        self.writer.write(move |c| sends::delete_template(c, &appid, &id)).await
+        self.writer
+            .write(move |c| sends::delete_template(c, &appid, &id))
+            .await
     }
 
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
         let user = user.clone();
-        self.writer.write(move |c| sends::insert_user(c, &user)).await
+        self.writer
+            .write(move |c| sends::insert_user(c, &user))
+            .await
     }
 
     async fn get_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>> {
         let (appid, openid) = (appid.clone(), openid.clone());
-        self.readers.read(move |c| sends::get_user(c, &appid, &openid)).await
+        self.readers
+            .read(move |c| sends::get_user(c, &appid, &openid))
+            .await
     }
 
     async fn insert_grant(&self, grant: &Grant) -> StoreResult<()> {
         let grant = grant.clone();
-        self.writer.write(move |c| sends::insert_grant(c, &grant)).await
+        self.writer
+            .write(move |c| sends::insert_grant(c, &grant))
+            .await
     }
 
     async fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome> {
         let message = message.clone();
-        self.writer.write(move |c| sends::send_message(c, &message)).await
+        self.writer
+            .write(move |c| sends::send_message(c, &message))
+            .await
     }
 
     async fn list_messages(

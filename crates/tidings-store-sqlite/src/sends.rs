@@ -102,13 +102,21 @@ pub(crate) fn insert_template(
 ) -> StoreResult<TemplateInsert> {
     let appid = t.appid.as_str();
     let exists: bool = c
-        .query_row("SELECT EXISTS (SELECT 1 FROM apps WHERE appid = ?1)", [appid], |r| r.get(0))
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM apps WHERE appid = ?1)",
+            [appid],
+            |r| r.get(0),
+        )
         .map_err(backend)?;
     if !exists {
         return Ok(TemplateInsert::NoApp);
     }
     let have: i64 = c
-        .query_row("SELECT COUNT(*) FROM templates WHERE appid = ?1", [appid], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM templates WHERE appid = ?1",
+            [appid],
+            |r| r.get(0),
+        )
         .map_err(backend)?;
     if have >= i64::from(max_per_app) {
         return Ok(TemplateInsert::LimitReached);
@@ -118,19 +126,28 @@ pub(crate) fn insert_template(
         "INSERT INTO templates ({TEMPLATE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
     ))
     .map_err(backend)?
-    .execute(params![row.template_id, row.appid, row.title_id, row.title, row.keywords, row.created_at])
+    .execute(params![
+        row.template_id,
+        row.appid,
+        row.title_id,
+        row.title,
+        row.keywords,
+        row.created_at
+    ])
     .map_err(backend)?;
     Ok(TemplateInsert::Inserted)
 }
 
 pub(crate) fn get_template(c: &Connection, id: &TemplateId) -> StoreResult<Option<Template>> {
-    c.prepare_cached(&format!("SELECT {TEMPLATE_COLUMNS} FROM templates WHERE template_id = ?1"))
-        .map_err(backend)?
-        .query_row([id.as_str()], template_row)
-        .optional()
-        .map_err(backend)?
-        .map(TemplateRow::into_template)
-        .transpose()
+    c.prepare_cached(&format!(
+        "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE template_id = ?1"
+    ))
+    .map_err(backend)?
+    .query_row([id.as_str()], template_row)
+    .optional()
+    .map_err(backend)?
+    .map(TemplateRow::into_template)
+    .transpose()
 }
 
 pub(crate) fn list_templates(
@@ -162,14 +179,26 @@ pub(crate) fn delete_template(c: &Connection, appid: &AppId, id: &TemplateId) ->
 
 pub(crate) fn insert_user(c: &Connection, u: &User) -> StoreResult<()> {
     let row = UserRow::from_user(u);
-    c.prepare_cached(&format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"))
-        .map_err(backend)?
-        .execute(params![row.appid, row.openid, row.nickname, row.profile, row.created_at])
-        .map_err(backend)?;
+    c.prepare_cached(&format!(
+        "INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+    ))
+    .map_err(backend)?
+    .execute(params![
+        row.appid,
+        row.openid,
+        row.nickname,
+        row.profile,
+        row.created_at
+    ])
+    .map_err(backend)?;
     Ok(())
 }
 
-pub(crate) fn get_user(c: &Connection, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>> {
+pub(crate) fn get_user(
+    c: &Connection,
+    appid: &AppId,
+    openid: &OpenId,
+) -> StoreResult<Option<User>> {
     c.prepare_cached(&format!(
         "SELECT {USER_COLUMNS} FROM users WHERE appid = ?1 AND openid = ?2"
     ))
@@ -196,7 +225,15 @@ pub(crate) fn insert_grant(c: &Connection, g: &Grant) -> StoreResult<()> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )
     .map_err(backend)?
-    .execute(params![row.grant_id, row.appid, row.openid, row.kind, row.remaining, row.created_at, row.expires_at])
+    .execute(params![
+        row.grant_id,
+        row.appid,
+        row.openid,
+        row.kind,
+        row.remaining,
+        row.created_at,
+        row.expires_at
+    ])
     .map_err(backend)?;
     Ok(())
 }
@@ -227,9 +264,13 @@ fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
             .map_err(backend)?;
         if used == 0 {
             let stored = c
-                .prepare_cached("SELECT appid, openid, remaining, expires_at FROM grants WHERE grant_id = ?1")
+                .prepare_cached(
+                    "SELECT appid, openid, remaining, expires_at FROM grants WHERE grant_id = ?1",
+                )
                 .map_err(backend)?
-                .query_row([grant.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .query_row([grant.as_str()], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
                 .optional()
                 .map_err(backend)?;
             return Ok(grant_refusal(stored, m));
@@ -242,7 +283,10 @@ fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
              RETURNING sent",
         )
         .map_err(backend)?
-        .query_row(params![m.appid.as_str(), m.day_start.as_millis(), m.daily_limit], |r| r.get(0))
+        .query_row(
+            params![m.appid.as_str(), m.day_start.as_millis(), m.daily_limit],
+            |r| r.get(0),
+        )
         .optional()
         .map_err(backend)?;
     if counted.is_none() || m.daily_limit == 0 {
@@ -265,7 +309,9 @@ fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
         now
     ])
     .map_err(backend)?;
-    Ok(SendOutcome::Sent { id: c.last_insert_rowid() })
+    Ok(SendOutcome::Sent {
+        id: c.last_insert_rowid(),
+    })
 }
 
 pub(crate) fn list_messages(
@@ -283,7 +329,12 @@ pub(crate) fn list_messages(
         .map_err(backend)?;
     let rows = stmt
         .query_map(
-            params![appid.as_str(), openid.as_str(), before.unwrap_or(i64::MAX), limit],
+            params![
+                appid.as_str(),
+                openid.as_str(),
+                before.unwrap_or(i64::MAX),
+                limit
+            ],
             message_row,
         )
         .map_err(backend)?;
@@ -303,7 +354,10 @@ pub(crate) fn mark_read(
          WHERE appid = ?1 AND openid = ?2 AND id = ?3 RETURNING {MESSAGE_COLUMNS}"
     ))
     .map_err(backend)?
-    .query_row(params![appid.as_str(), openid.as_str(), id, now.as_millis()], message_row)
+    .query_row(
+        params![appid.as_str(), openid.as_str(), id, now.as_millis()],
+        message_row,
+    )
     .optional()
     .map_err(backend)?
     .map(MessageRow::into_message)

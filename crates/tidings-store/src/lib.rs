@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use thiserror::Error;
 use tidings_engine::{
     App, AppId, AppName, Grant, GrantId, LibraryTitle, Message, OpenId, Pages, Row, SecretHash,
-    Template, TemplateId, TitleId, Timestamp, TokenHash, TokenLane, TokenRecord, User,
+    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User,
 };
 
 pub mod metered;
@@ -96,7 +96,9 @@ pub struct NewMessage {
 /// What `send_message` did. Anything but `Sent` changed nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SendOutcome {
-    Sent { id: i64 },
+    Sent {
+        id: i64,
+    },
     /// No such grant, another user's or app's, or expired.
     GrantUnknown,
     /// The grant's sends are used up.
@@ -164,10 +166,19 @@ pub trait Store: Send + Sync + 'static {
     async fn library_title(&self, id: &TitleId) -> StoreResult<Option<LibraryTitle>>;
 
     /// Adds a template unless its app has `max_per_app` already.
-    async fn insert_template(&self, template: &Template, max_per_app: u32) -> StoreResult<TemplateInsert>;
+    async fn insert_template(
+        &self,
+        template: &Template,
+        max_per_app: u32,
+    ) -> StoreResult<TemplateInsert>;
     async fn get_template(&self, id: &TemplateId) -> StoreResult<Option<Template>>;
     /// An app's templates in the order they were added.
-    async fn list_templates(&self, appid: &AppId, offset: u32, count: u32) -> StoreResult<Vec<Template>>;
+    async fn list_templates(
+        &self,
+        appid: &AppId,
+        offset: u32,
+        count: u32,
+    ) -> StoreResult<Vec<Template>>;
     /// Deletes one of the app's templates; false when it has no such template.
     async fn delete_template(&self, appid: &AppId, id: &TemplateId) -> StoreResult<bool>;
 

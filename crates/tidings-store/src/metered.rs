@@ -114,37 +114,59 @@ impl Store for Metered {
             .await
     }
     async fn load_library(&self, titles: &[LibraryTitle]) -> StoreResult<u64> {
-        self.timed("load_library", self.inner.load_library(titles)).await
+        self.timed("load_library", self.inner.load_library(titles))
+            .await
     }
     async fn library_page(&self, offset: u32, count: u32) -> StoreResult<(Vec<LibraryTitle>, u64)> {
-        self.timed("library_page", self.inner.library_page(offset, count)).await
+        self.timed("library_page", self.inner.library_page(offset, count))
+            .await
     }
     async fn library_title(&self, id: &TitleId) -> StoreResult<Option<LibraryTitle>> {
-        self.timed("library_title", self.inner.library_title(id)).await
+        self.timed("library_title", self.inner.library_title(id))
+            .await
     }
     async fn insert_template(&self, t: &Template, max_per_app: u32) -> StoreResult<TemplateInsert> {
-        self.timed("insert_template", self.inner.insert_template(t, max_per_app)).await
+        self.timed(
+            "insert_template",
+            self.inner.insert_template(t, max_per_app),
+        )
+        .await
     }
     async fn get_template(&self, id: &TemplateId) -> StoreResult<Option<Template>> {
-        self.timed("get_template", self.inner.get_template(id)).await
+        self.timed("get_template", self.inner.get_template(id))
+            .await
     }
-    async fn list_templates(&self, appid: &AppId, offset: u32, count: u32) -> StoreResult<Vec<Template>> {
-        self.timed("list_templates", self.inner.list_templates(appid, offset, count)).await
+    async fn list_templates(
+        &self,
+        appid: &AppId,
+        offset: u32,
+        count: u32,
+    ) -> StoreResult<Vec<Template>> {
+        self.timed(
+            "list_templates",
+            self.inner.list_templates(appid, offset, count),
+        )
+        .await
     }
     async fn delete_template(&self, appid: &AppId, id: &TemplateId) -> StoreResult<bool> {
-        self.timed("delete_template", self.inner.delete_template(appid, id)).await
+        self.timed("delete_template", self.inner.delete_template(appid, id))
+            .await
     }
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        self.timed("insert_user", self.inner.insert_user(user)).await
+        self.timed("insert_user", self.inner.insert_user(user))
+            .await
     }
     async fn get_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>> {
-        self.timed("get_user", self.inner.get_user(appid, openid)).await
+        self.timed("get_user", self.inner.get_user(appid, openid))
+            .await
     }
     async fn insert_grant(&self, grant: &Grant) -> StoreResult<()> {
-        self.timed("insert_grant", self.inner.insert_grant(grant)).await
+        self.timed("insert_grant", self.inner.insert_grant(grant))
+            .await
     }
     async fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome> {
-        self.timed("send_message", self.inner.send_message(message)).await
+        self.timed("send_message", self.inner.send_message(message))
+            .await
     }
     async fn list_messages(
         &self,
@@ -153,9 +175,20 @@ impl Store for Metered {
         before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
-        self.timed("list_messages", self.inner.list_messages(appid, openid, before, limit)).await
+        self.timed(
+            "list_messages",
+            self.inner.list_messages(appid, openid, before, limit),
+        )
+        .await
     }
-    async fn mark_read(&self, appid: &AppId, openid: &OpenId, id: i64, now: Timestamp) -> StoreResult<Option<Message>> {
-        self.timed("mark_read", self.inner.mark_read(appid, openid, id, now)).await
+    async fn mark_read(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        id: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<Message>> {
+        self.timed("mark_read", self.inner.mark_read(appid, openid, id, now))
+            .await
     }
 }

@@ -174,7 +174,8 @@ impl TemplateRow {
             template_id: TemplateId::parse(&self.template_id)
                 .map_err(|e| corrupt("templates.template_id", e))?,
             appid: AppId::parse(&self.appid).map_err(|e| corrupt("templates.appid", e))?,
-            title_id: TitleId::parse(&self.title_id).map_err(|e| corrupt("templates.title_id", e))?,
+            title_id: TitleId::parse(&self.title_id)
+                .map_err(|e| corrupt("templates.title_id", e))?,
             title: self.title,
             keywords: from_json("templates.keywords", &self.keywords)?,
             created_at: Timestamp::from_millis(self.created_at),
@@ -242,10 +243,7 @@ impl GrantRow {
 }
 
 /// Why a grant could not be used, from its stored state.
-pub fn grant_refusal(
-    stored: Option<(String, String, i64, i64)>,
-    msg: &NewMessage,
-) -> SendOutcome {
+pub fn grant_refusal(stored: Option<(String, String, i64, i64)>, msg: &NewMessage) -> SendOutcome {
     match stored {
         Some((appid, openid, remaining, expires_at))
             if appid == msg.appid.as_str() && openid == msg.openid.as_str() =>

@@ -7,9 +7,13 @@ use std::sync::Arc;
 use common::TestDb;
 use tidings::store::{open, DatabaseUrl};
 use tidings_engine::{
-    AccessToken, App, AppId, AppKind, AppName, AppSecret, Pages, Timestamp, TokenLane,
+    builtin_library, AccessToken, App, AppId, AppKind, AppName, AppSecret, Grant, GrantKind,
+    OpenId, Pages, Row, Template, TemplateId, Timestamp, TokenLane, User,
 };
-use tidings_store::{AppPatch, DailyLimit, IssueOutcome, IssueToken, Store, StoreError};
+use tidings_store::{
+    AppPatch, DailyLimit, IssueOutcome, IssueToken, NewMessage, SendOutcome, Store, StoreError,
+    TemplateInsert,
+};
 
 backend_tests!(
     settings_keep_their_first_value,
@@ -23,6 +27,10 @@ backend_tests!(
     concurrent_issues_leave_one_current_token,
     pruning_keeps_current_tokens,
     data_survives_reopening,
+    library_loads_once_and_pages_in_order,
+    templates_are_capped_per_app,
+    a_send_is_all_or_nothing,
+    messages_list_newest_first_and_mark_read,
 );
 
 async fn store(db: &TestDb) -> Arc<dyn Store> {
@@ -96,6 +104,7 @@ async fn app_updates_and_missing_apps(db: TestDb) {
     let patch = AppPatch {
         name: Some(AppName::parse("新店").unwrap()),
         pages: None,
+        daily_send_limit: Some(7),
     };
     let u = s
         .update_app(&a.appid, &patch, at(10))
@@ -105,6 +114,7 @@ async fn app_updates_and_missing_apps(db: TestDb) {
     assert_eq!(u.name.as_str(), "新店");
     assert_eq!(u.pages, a.pages, "pages untouched");
     assert_eq!(u.updated_at, at(10));
+    assert_eq!(u.daily_send_limit, Some(7));
     let new_secret = AppSecret::generate();
     let r = s
         .set_app_secret(&a.appid, &new_secret.hash(), at(20))
@@ -320,4 +330,227 @@ async fn data_survives_reopening(db: TestDb) {
     let s = store(&db).await;
     assert_eq!(s.get_app(&a.appid).await.unwrap(), Some(a));
     assert!(s.get_token(&t.hash).await.unwrap().is_some());
+}
+
+async fn library_loads_once_and_pages_in_order(db: TestDb) {
+    let s = store(&db).await;
+    // Opening the store does not load the library; the service does.
+    let lib = builtin_library();
+    let first = s.load_library(&lib).await.unwrap();
+    let (_, total) = s.library_page(0, 1).await.unwrap();
+    assert_eq!(total, lib.len() as u64);
+    assert!(first <= lib.len() as u64);
+    assert_eq!(
+        s.load_library(&lib).await.unwrap(),
+        0,
+        "loading again adds nothing"
+    );
+    let (page, _) = s.library_page(1, 3).await.unwrap();
+    let ids: Vec<_> = page.iter().map(|t| t.id.as_str().to_owned()).collect();
+    assert_eq!(ids, ["AT0002", "AT0003", "AT0004"]);
+    let at2 = s.library_title(&lib[1].id).await.unwrap().unwrap();
+    assert_eq!(at2, lib[1]);
+}
+
+fn template_of(appid: &AppId) -> Template {
+    let title = builtin_library().into_iter().nth(1).unwrap();
+    Template {
+        template_id: TemplateId::generate(),
+        appid: appid.clone(),
+        title_id: title.id.clone(),
+        keywords: Template::compose(&title, &[3, 4, 5]).unwrap(),
+        title: title.title,
+        created_at: at(0),
+    }
+}
+
+async fn templates_are_capped_per_app(db: TestDb) {
+    let s = store(&db).await;
+    let (a, b) = (app(AppKind::Miniprogram), app(AppKind::Miniprogram));
+    s.insert_app(&a).await.unwrap();
+    s.insert_app(&b).await.unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let t = template_of(&a.appid);
+        assert_eq!(
+            s.insert_template(&t, 3).await.unwrap(),
+            TemplateInsert::Inserted
+        );
+        ids.push(t.template_id);
+    }
+    assert_eq!(
+        s.insert_template(&template_of(&a.appid), 3).await.unwrap(),
+        TemplateInsert::LimitReached
+    );
+    assert_eq!(
+        s.insert_template(&template_of(&b.appid), 3).await.unwrap(),
+        TemplateInsert::Inserted
+    );
+    assert_eq!(
+        s.insert_template(&template_of(&AppId::generate()), 3)
+            .await
+            .unwrap(),
+        TemplateInsert::NoApp
+    );
+    let listed: Vec<_> = s
+        .list_templates(&a.appid, 0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.template_id)
+        .collect();
+    assert_eq!(listed, ids, "in the order added");
+    assert!(
+        !s.delete_template(&b.appid, &ids[0]).await.unwrap(),
+        "not B's to delete"
+    );
+    assert!(s.delete_template(&a.appid, &ids[0]).await.unwrap());
+    assert!(s.get_template(&ids[0]).await.unwrap().is_none());
+    assert_eq!(
+        s.get_template(&ids[1])
+            .await
+            .unwrap()
+            .unwrap()
+            .keywords
+            .len(),
+        3
+    );
+}
+
+async fn user_with_grant(s: &Arc<dyn Store>, kind: GrantKind) -> (App, User, Grant) {
+    let a = app(AppKind::Miniprogram);
+    s.insert_app(&a).await.unwrap();
+    let u = User {
+        appid: a.appid.clone(),
+        openid: OpenId::generate(),
+        nickname: Some("小明".into()),
+        profile: serde_json::Map::new(),
+        created_at: at(0),
+    };
+    s.insert_user(&u).await.unwrap();
+    assert!(matches!(
+        s.insert_user(&u).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        s.get_user(&a.appid, &u.openid).await.unwrap(),
+        Some(u.clone())
+    );
+    let g = Grant::issue(a.appid.clone(), u.openid.clone(), kind, at(0));
+    s.insert_grant(&g).await.unwrap();
+    (a, u, g)
+}
+
+fn message(u: &User, g: &Grant, now: Timestamp, limit: u32) -> NewMessage {
+    NewMessage {
+        appid: u.appid.clone(),
+        openid: u.openid.clone(),
+        template_id: TemplateId::generate(),
+        title: "购买成功通知".into(),
+        rows: vec![Row {
+            key: "keyword1".into(),
+            name: "物品名称".into(),
+            value: "咖啡".into(),
+            color: None,
+        }],
+        emphasis: Some(0),
+        page: Some("index".into()),
+        grant: Some(g.id.clone()),
+        created_at: now,
+        day_start: now.quota_day_start(),
+        daily_limit: limit,
+    }
+}
+
+async fn a_send_is_all_or_nothing(db: TestDb) {
+    let s = store(&db).await;
+    let (_, u, g) = user_with_grant(&s, GrantKind::Payment).await;
+    // The day's limit refuses the second send and leaves its grant use undone.
+    assert!(matches!(
+        s.send_message(&message(&u, &g, at(1), 1)).await.unwrap(),
+        SendOutcome::Sent { .. }
+    ));
+    assert_eq!(
+        s.send_message(&message(&u, &g, at(2), 1)).await.unwrap(),
+        SendOutcome::LimitReached
+    );
+    let tomorrow = at(86_400);
+    assert!(matches!(
+        s.send_message(&message(&u, &g, tomorrow, 1)).await.unwrap(),
+        SendOutcome::Sent { .. }
+    ));
+    assert!(matches!(
+        s.send_message(&message(&u, &g, tomorrow, 5)).await.unwrap(),
+        SendOutcome::Sent { .. }
+    ));
+    assert_eq!(
+        s.send_message(&message(&u, &g, tomorrow, 5)).await.unwrap(),
+        SendOutcome::GrantUsedUp
+    );
+    let inbox = s
+        .list_messages(&u.appid, &u.openid, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(inbox.len(), 3, "refused sends stored nothing");
+    // Unknown, another user's, and expired grants.
+    let mut other = message(&u, &g, at(3), 5);
+    other.openid = OpenId::generate();
+    assert_eq!(
+        s.send_message(&other).await.unwrap(),
+        SendOutcome::GrantUnknown
+    );
+    let (_, u2, g2) = user_with_grant(&s, GrantKind::FormSubmit).await;
+    assert_eq!(
+        s.send_message(&message(&u2, &g2, at(7 * 86_400), 5))
+            .await
+            .unwrap(),
+        SendOutcome::GrantUnknown
+    );
+    let mut ghost = message(&u2, &g2, at(5), 5);
+    ghost.grant = Some(tidings_engine::GrantId::parse("no-such-grant").unwrap());
+    assert_eq!(
+        s.send_message(&ghost).await.unwrap(),
+        SendOutcome::GrantUnknown
+    );
+}
+
+async fn messages_list_newest_first_and_mark_read(db: TestDb) {
+    let s = store(&db).await;
+    let (_, u, g) = user_with_grant(&s, GrantKind::Payment).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        match s.send_message(&message(&u, &g, at(i), 100)).await.unwrap() {
+            SendOutcome::Sent { id } => ids.push(id),
+            other => panic!("{other:?}"),
+        }
+    }
+    let page = s.list_messages(&u.appid, &u.openid, None, 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|m| m.id).collect::<Vec<_>>(),
+        [ids[2], ids[1]]
+    );
+    let rest = s
+        .list_messages(&u.appid, &u.openid, Some(ids[1]), 2)
+        .await
+        .unwrap();
+    assert_eq!(rest.iter().map(|m| m.id).collect::<Vec<_>>(), [ids[0]]);
+    assert_eq!(rest[0].rows[0].value, "咖啡");
+    assert_eq!(rest[0].emphasis, Some(0));
+    let read = s
+        .mark_read(&u.appid, &u.openid, ids[0], at(50))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.read_at, Some(at(50)));
+    let again = s
+        .mark_read(&u.appid, &u.openid, ids[0], at(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.read_at, Some(at(50)));
+    assert!(s
+        .mark_read(&u.appid, &OpenId::generate(), ids[0], at(60))
+        .await
+        .unwrap()
+        .is_none());
 }

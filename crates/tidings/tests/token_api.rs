@@ -295,10 +295,17 @@ async fn two_nodes_share_one_database(db: TestDb) {
     let b = TestServer::start(&db).await;
     let (appid, secret) = a.create_app("miniprogram").await;
     let token = a.access_token(&appid, &secret).await;
-    assert_eq!(b.use_token(&token).await, 0, "a token from node A works on node B");
+    assert_eq!(
+        b.use_token(&token).await,
+        0,
+        "a token from node A works on node B"
+    );
     let on_a = a.stable_token(&appid, &secret, false).await;
     let on_b = b.stable_token(&appid, &secret, false).await;
-    assert_eq!(on_a["access_token"], on_b["access_token"], "one stable token for all nodes");
+    assert_eq!(
+        on_a["access_token"], on_b["access_token"],
+        "one stable token for all nodes"
+    );
     let newer = b.access_token(&appid, &secret).await;
     assert_eq!(a.use_token(&newer).await, 0);
     a.stop().await;

@@ -30,7 +30,8 @@ fn purchase_data() -> Value {
 }
 
 async fn send(s: &TestServer, m: &MiniProgram, body: Value) -> Value {
-    s.wx("/cgi-bin/message/wxopen/template/send", &m.token, &body).await
+    s.wx("/cgi-bin/message/wxopen/template/send", &m.token, &body)
+        .await
 }
 
 fn body(m: &MiniProgram, template_id: &str, form_id: &str) -> Value {
@@ -47,7 +48,10 @@ fn body(m: &MiniProgram, template_id: &str, form_id: &str) -> Value {
 async fn inbox(s: &TestServer, m: &MiniProgram, query: &str) -> Value {
     json_of(s.admin(
         Method::GET,
-        &format!("/api/v1/apps/{}/users/{}/messages{query}", m.appid, m.openid),
+        &format!(
+            "/api/v1/apps/{}/users/{}/messages{query}",
+            m.appid, m.openid
+        ),
     ))
     .await
 }
@@ -115,7 +119,10 @@ async fn every_send_error_code(db: TestDb) {
     assert_eq!(send(&s, &m, body(&m, &t, &form)).await["errcode"], 41029);
     let malformed = s
         .http
-        .post(s.url(&format!("/cgi-bin/message/wxopen/template/send?access_token={}", m.token)))
+        .post(s.url(&format!(
+            "/cgi-bin/message/wxopen/template/send?access_token={}",
+            m.token
+        )))
         .body("{\"touser\": ")
         .send()
         .await
@@ -139,7 +146,13 @@ async fn a_form_id_sends_once_a_prepay_id_three_times(db: TestDb) {
     // Grants are independent of each other.
     let form = s.grant(&m.appid, &m.openid, "form-submits").await;
     assert_eq!(errcode(&send(&s, &m, body(&m, &t, &form)).await), 0);
-    assert_eq!(inbox(&s, &m, "?limit=100").await["items"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        inbox(&s, &m, "?limit=100").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
     s.stop().await;
 }
 
@@ -155,8 +168,16 @@ async fn grants_expire_after_seven_days(db: TestDb) {
     let m = MiniProgram { token, ..m };
     assert_eq!(errcode(&send(&s, &m, body(&m, &t, &prepay)).await), 0);
     s.clock.advance_secs(60);
-    assert_eq!(send(&s, &m, body(&m, &t, &prepay)).await["errcode"], 41028, "expired");
-    assert_eq!(send(&s, &m, body(&m, &t, &form)).await["errcode"], 41028, "expired");
+    assert_eq!(
+        send(&s, &m, body(&m, &t, &prepay)).await["errcode"],
+        41028,
+        "expired"
+    );
+    assert_eq!(
+        send(&s, &m, body(&m, &t, &form)).await["errcode"],
+        41028,
+        "expired"
+    );
     s.stop().await;
 }
 
@@ -166,7 +187,10 @@ async fn concurrent_sends_respect_grants(db: TestDb) {
     let t = s.purchase_template(&m.token).await;
     for (what, allowed) in [("payments", 3), ("form-submits", 1)] {
         let grant = s.grant(&m.appid, &m.openid, what).await;
-        let url = s.url(&format!("/cgi-bin/message/wxopen/template/send?access_token={}", m.token));
+        let url = s.url(&format!(
+            "/cgi-bin/message/wxopen/template/send?access_token={}",
+            m.token
+        ));
         let tasks: Vec<_> = (0..20)
             .map(|_| {
                 let (http, url, b) = (s.http.clone(), url.clone(), body(&m, &t, &grant));
@@ -184,7 +208,13 @@ async fn concurrent_sends_respect_grants(db: TestDb) {
         }
         assert_eq!((ok, used_up), (allowed, 20 - allowed), "{what}");
     }
-    assert_eq!(inbox(&s, &m, "?limit=100").await["items"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        inbox(&s, &m, "?limit=100").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
     s.stop().await;
 }
 
@@ -204,10 +234,16 @@ async fn daily_limit_boundary(db: TestDb) {
     for _ in 0..3 {
         prepays.push(s.grant(&m.appid, &m.openid, "payments").await);
     }
-    let mut grants = prepays.iter().flat_map(|p| std::iter::repeat_n(p.clone(), 3));
+    let mut grants = prepays
+        .iter()
+        .flat_map(|p| std::iter::repeat_n(p.clone(), 3));
     for i in 0..5 {
         let g = grants.next().unwrap();
-        assert_eq!(errcode(&send(&s, &m, body(&m, &t, &g)).await), 0, "send {i}");
+        assert_eq!(
+            errcode(&send(&s, &m, body(&m, &t, &g)).await),
+            0,
+            "send {i}"
+        );
     }
     let sixth = grants.next().unwrap();
     assert_eq!(send(&s, &m, body(&m, &t, &sixth)).await["errcode"], 45009);
@@ -215,7 +251,11 @@ async fn daily_limit_boundary(db: TestDb) {
     s.clock.advance_secs(14 * 3600);
     let token = s.access_token(&m.appid, &m.secret).await;
     let m = MiniProgram { token, ..m };
-    assert_eq!(errcode(&send(&s, &m, body(&m, &t, &sixth)).await), 0, "the next day passes");
+    assert_eq!(
+        errcode(&send(&s, &m, body(&m, &t, &sixth)).await),
+        0,
+        "the next day passes"
+    );
     let zero = s
         .admin(Method::PATCH, &format!("/api/v1/apps/{}", m.appid))
         .json(&json!({"daily_send_limit": 0}))
@@ -237,7 +277,10 @@ async fn data_color_and_emphasis_are_checked(db: TestDb) {
         ("data", json!({"keyword1": "plain string"})),
         ("data", json!({"keyword1": {"value": long}})),
         ("data", json!({"keyword1": {"value": "x", "color": "blue"}})),
-        ("data", json!({"keyword1": {"value": "x", "color": "#12345G"}})),
+        (
+            "data",
+            json!({"keyword1": {"value": "x", "color": "#12345G"}}),
+        ),
         ("data", json!("not an object")),
         ("color", json!("#1234")),
         ("emphasis_keyword", json!("keyword4.DATA")),
@@ -254,7 +297,10 @@ async fn data_color_and_emphasis_are_checked(db: TestDb) {
     b["color"] = json!("#FF0000");
     assert_eq!(errcode(&send(&s, &m, b).await), 0);
     let msg = &inbox(&s, &m, "").await["items"][0];
-    assert_eq!(msg["rows"][1], json!({"key": "keyword2", "name": "购买时间", "value": "", "color": "#FF0000"}));
+    assert_eq!(
+        msg["rows"][1],
+        json!({"key": "keyword2", "name": "购买时间", "value": "", "color": "#FF0000"})
+    );
     s.stop().await;
 }
 
@@ -302,13 +348,24 @@ async fn cloud_call_variant(db: TestDb) {
     };
     let path = format!("/openapi/templateMessage.send?access_token={}", m.token);
     let ok = s.post_json(&path, &cloud(&form)).await;
-    assert_eq!(ok, json!({"errCode": 0, "errMsg": "openapi.templateMessage.send:ok"}));
+    assert_eq!(
+        ok,
+        json!({"errCode": 0, "errMsg": "openapi.templateMessage.send:ok"})
+    );
     let used = s.post_json(&path, &cloud(&form)).await;
     assert_eq!(used["errCode"], 41029);
     let unknown = s.post_json(&path, &cloud("nope")).await;
     assert_eq!(unknown["errCode"], 41028);
-    assert!(unknown["errMsg"].as_str().unwrap().starts_with("openapi.templateMessage.send:fail "), "{unknown}");
-    let no_token = s.post_json("/openapi/templateMessage.send", &cloud(&form)).await;
+    assert!(
+        unknown["errMsg"]
+            .as_str()
+            .unwrap()
+            .starts_with("openapi.templateMessage.send:fail "),
+        "{unknown}"
+    );
+    let no_token = s
+        .post_json("/openapi/templateMessage.send", &cloud(&form))
+        .await;
     assert_eq!(no_token["errCode"], 41001);
     let msg = &inbox(&s, &m, "").await["items"][0];
     assert_eq!(msg["emphasis"]["name"], "购买地点", "the same engine send");
@@ -323,7 +380,11 @@ async fn inbox_pages_and_read_state(db: TestDb) {
     for _ in 0..2 {
         let p = s.grant(&m.appid, &m.openid, "payments").await;
         for _ in 0..3 {
-            ids.push(send(&s, &m, body(&m, &t, &p)).await["msgid"].as_i64().unwrap());
+            ids.push(
+                send(&s, &m, body(&m, &t, &p)).await["msgid"]
+                    .as_i64()
+                    .unwrap(),
+            );
             s.clock.advance_secs(1);
         }
     }
@@ -343,7 +404,10 @@ async fn inbox_pages_and_read_state(db: TestDb) {
     assert_eq!(seen, ids, "newest first, each once");
     let read: Value = json_of(s.admin(
         Method::POST,
-        &format!("/api/v1/apps/{}/users/{}/messages/{}/read", m.appid, m.openid, ids[0]),
+        &format!(
+            "/api/v1/apps/{}/users/{}/messages/{}/read",
+            m.appid, m.openid, ids[0]
+        ),
     ))
     .await;
     assert_eq!(read["read"], true);
@@ -351,12 +415,21 @@ async fn inbox_pages_and_read_state(db: TestDb) {
     s.clock.advance_secs(10);
     let again: Value = json_of(s.admin(
         Method::POST,
-        &format!("/api/v1/apps/{}/users/{}/messages/{}/read", m.appid, m.openid, ids[0]),
+        &format!(
+            "/api/v1/apps/{}/users/{}/messages/{}/read",
+            m.appid, m.openid, ids[0]
+        ),
     ))
     .await;
     assert_eq!(again["read_at"], first_read, "the first read time is kept");
     let missing = s
-        .admin(Method::POST, &format!("/api/v1/apps/{}/users/{}/messages/999999/read", m.appid, m.openid))
+        .admin(
+            Method::POST,
+            &format!(
+                "/api/v1/apps/{}/users/{}/messages/999999/read",
+                m.appid, m.openid
+            ),
+        )
         .send()
         .await
         .unwrap();
@@ -379,7 +452,9 @@ async fn users_and_grants_over_the_platform_api(db: TestDb) {
     assert_eq!(openid.len(), 28);
     assert!(openid.starts_with('o'));
     assert_eq!(user["profile"], json!({"city": "广州", "vip": true}));
-    let chosen = s.create_user(&m.appid, json!({"openid": "my-own-openid_1"})).await;
+    let chosen = s
+        .create_user(&m.appid, json!({"openid": "my-own-openid_1"}))
+        .await;
     assert_eq!(chosen, "my-own-openid_1");
     let dup = s
         .admin(Method::POST, &format!("/api/v1/apps/{}/users", m.appid))
@@ -405,7 +480,10 @@ async fn users_and_grants_over_the_platform_api(db: TestDb) {
         common::START.as_millis() + 7 * 86_400_000
     );
     let ghost = s
-        .admin(Method::POST, &format!("/api/v1/apps/{}/users/oGhost/payments", m.appid))
+        .admin(
+            Method::POST,
+            &format!("/api/v1/apps/{}/users/oGhost/payments", m.appid),
+        )
         .send()
         .await
         .unwrap();
@@ -413,7 +491,10 @@ async fn users_and_grants_over_the_platform_api(db: TestDb) {
     let (oa, _) = s.create_app("official_account").await;
     let follower = s.create_user(&oa, json!({})).await;
     let no_grants = s
-        .admin(Method::POST, &format!("/api/v1/apps/{oa}/users/{follower}/payments"))
+        .admin(
+            Method::POST,
+            &format!("/api/v1/apps/{oa}/users/{follower}/payments"),
+        )
         .send()
         .await
         .unwrap();

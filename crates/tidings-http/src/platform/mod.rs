@@ -24,8 +24,20 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/apps/{appid}/disable", post(apps::disable))
         .route("/apps/{appid}/users", post(users::create))
         .route("/apps/{appid}/users/{openid}", get(users::get))
-        .route("/apps/{appid}/users/{openid}/form-submits", post(users::form_submit))
-        .route("/apps/{appid}/users/{openid}/payments", post(users::payment))
-        .route("/apps/{appid}/users/{openid}/messages", get(users::messages))
-        .route("/apps/{appid}/users/{openid}/messages/{id}/read", post(users::read))
+        .route(
+            "/apps/{appid}/users/{openid}/form-submits",
+            post(users::form_submit),
+        )
+        .route(
+            "/apps/{appid}/users/{openid}/payments",
+            post(users::payment),
+        )
+        .route(
+            "/apps/{appid}/users/{openid}/messages",
+            get(users::messages),
+        )
+        .route(
+            "/apps/{appid}/users/{openid}/messages/{id}/read",
+            post(users::read),
+        )
 }

@@ -77,7 +77,9 @@ pub async fn get(
     Path((appid, openid)): Path<(String, String)>,
 ) -> Result<Json<UserView>, ApiError> {
     let (appid, openid) = ids(&appid, &openid)?;
-    Ok(Json(state.services.users.get(&appid, &openid).await?.into()))
+    Ok(Json(
+        state.services.users.get(&appid, &openid).await?.into(),
+    ))
 }
 
 #[derive(Serialize)]
@@ -92,7 +94,12 @@ pub struct Paid {
     expires_at: i64,
 }
 
-async fn grant(state: &crate::AppState, appid: &str, openid: &str, kind: GrantKind) -> Result<Grant, ApiError> {
+async fn grant(
+    state: &crate::AppState,
+    appid: &str,
+    openid: &str,
+    kind: GrantKind,
+) -> Result<Grant, ApiError> {
     let (appid, openid) = ids(appid, openid)?;
     Ok(state.services.users.grant(&appid, &openid, kind).await?)
 }
@@ -181,8 +188,15 @@ pub async fn messages(
 ) -> Result<Json<Inbox>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     let (appid, openid) = ids(&appid, &openid)?;
-    let limit = q.limit.unwrap_or(20).clamp(1, tidings_service::MAX_INBOX_PAGE);
-    let messages = state.services.inbox.list(&appid, &openid, q.cursor, limit).await?;
+    let limit = q
+        .limit
+        .unwrap_or(20)
+        .clamp(1, tidings_service::MAX_INBOX_PAGE);
+    let messages = state
+        .services
+        .inbox
+        .list(&appid, &openid, q.cursor, limit)
+        .await?;
     let next_cursor = (messages.len() == limit as usize)
         .then(|| messages.last().map(|m| m.id))
         .flatten();
@@ -198,5 +212,12 @@ pub async fn read(
     Path((appid, openid, id)): Path<(String, String, i64)>,
 ) -> Result<Json<MessageView>, ApiError> {
     let (appid, openid) = ids(&appid, &openid)?;
-    Ok(Json(state.services.inbox.mark_read(&appid, &openid, id).await?.into()))
+    Ok(Json(
+        state
+            .services
+            .inbox
+            .mark_read(&appid, &openid, id)
+            .await?
+            .into(),
+    ))
 }

@@ -24,7 +24,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/stable_token", post(token::stable_token))
         .route("/get_api_domain_ip", get(misc::api_domain_ip))
         .route("/getcallbackip", get(misc::callback_ip))
-        .route("/wxopen/template/library/list", post(templates::library_list))
+        .route(
+            "/wxopen/template/library/list",
+            post(templates::library_list),
+        )
         .route("/wxopen/template/library/get", post(templates::library_get))
         .route("/wxopen/template/add", post(templates::add))
         .route("/wxopen/template/list", post(templates::list))

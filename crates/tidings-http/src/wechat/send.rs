@@ -46,6 +46,10 @@ pub async fn send(
     WxCaller(caller): WxCaller,
     WxJson(body): WxJson<SendBody>,
 ) -> Result<WxOk<Sent>, WxError> {
-    let msgid = state.services.sends.send_miniprogram(&caller, body.into()).await?;
+    let msgid = state
+        .services
+        .sends
+        .send_miniprogram(&caller, body.into())
+        .await?;
     Ok(WxOk(Sent { msgid }))
 }

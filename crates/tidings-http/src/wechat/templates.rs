@@ -84,7 +84,11 @@ pub async fn add(
     WxCaller(caller): WxCaller,
     WxJson(b): WxJson<AddBody>,
 ) -> Result<WxOk<Added>, WxError> {
-    let t = state.services.templates.add(&caller, &b.id, &b.keyword_id_list).await?;
+    let t = state
+        .services
+        .templates
+        .add(&caller, &b.id, &b.keyword_id_list)
+        .await?;
     Ok(WxOk(Added {
         template_id: t.template_id.as_str().to_owned(),
     }))
@@ -119,7 +123,11 @@ pub async fn list(
     WxCaller(caller): WxCaller,
     WxJson(p): WxJson<Page>,
 ) -> Result<WxOk<TemplateList>, WxError> {
-    let templates = state.services.templates.list(&caller, p.offset, p.count).await?;
+    let templates = state
+        .services
+        .templates
+        .list(&caller, p.offset, p.count)
+        .await?;
     Ok(WxOk(TemplateList {
         list: templates.into_iter().map(TemplateItem::from).collect(),
     }))
@@ -135,6 +143,10 @@ pub async fn del(
     WxCaller(caller): WxCaller,
     WxJson(b): WxJson<DelBody>,
 ) -> Result<WxOk<serde_json::Map<String, serde_json::Value>>, WxError> {
-    state.services.templates.delete(&caller, &b.template_id).await?;
+    state
+        .services
+        .templates
+        .delete(&caller, &b.template_id)
+        .await?;
     Ok(WxOk(serde_json::Map::new()))
 }

@@ -171,18 +171,19 @@ impl TestServer {
 
     /// A WeChat API call with an access token; returns the JSON answer.
     pub async fn wx(&self, path: &str, token: &str, body: &Value) -> Value {
-        self.post_json(&format!("{path}?access_token={token}"), body).await
+        self.post_json(&format!("{path}?access_token={token}"), body)
+            .await
     }
 
     /// A mini-program app with pages, a token, and a user; returns them.
     pub async fn mini_program(&self) -> MiniProgram {
-        let created: Value = json_of(
-            self.admin(reqwest::Method::POST, "/api/v1/apps").json(&json!({
+        let created: Value = json_of(self.admin(reqwest::Method::POST, "/api/v1/apps").json(
+            &json!({
                 "name": "小程序",
                 "kind": "miniprogram",
                 "pages": ["index", "pages/order/detail"],
-            })),
-        )
+            }),
+        ))
         .await;
         let appid = created["appid"].as_str().unwrap().to_owned();
         let secret = created["secret"].as_str().unwrap().to_owned();
@@ -199,7 +200,10 @@ impl TestServer {
     /// Registers a user over the platform API; returns the openid.
     pub async fn create_user(&self, appid: &str, body: Value) -> String {
         let res = self
-            .admin(reqwest::Method::POST, &format!("/api/v1/apps/{appid}/users"))
+            .admin(
+                reqwest::Method::POST,
+                &format!("/api/v1/apps/{appid}/users"),
+            )
             .json(&body)
             .send()
             .await
@@ -226,9 +230,16 @@ impl TestServer {
     /// Adds a template of AT0002 (购买地点, 购买时间, 物品名称); returns its id.
     pub async fn purchase_template(&self, token: &str) -> String {
         let v = self
-            .wx("/cgi-bin/wxopen/template/add", token, &json!({"id": "AT0002", "keyword_id_list": [3, 4, 5]}))
+            .wx(
+                "/cgi-bin/wxopen/template/add",
+                token,
+                &json!({"id": "AT0002", "keyword_id_list": [3, 4, 5]}),
+            )
             .await;
-        v["template_id"].as_str().unwrap_or_else(|| panic!("{v}")).to_owned()
+        v["template_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{v}"))
+            .to_owned()
     }
 
     pub async fn stop(mut self) {
