@@ -177,6 +177,16 @@ pub fn check_page(raw: Option<&str>, pages: &Pages) -> Result<Option<String>, Pa
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub id: i64,
+    /// The send record this message belongs to.
+    pub send_id: Option<i64>,
+    /// delivered, read, clicked or failed.
+    pub status: String,
+    pub failed_reason: Option<String>,
+    /// The tracking token of `/r/{token}`, when the card has a jump target.
+    pub link_token: Option<String>,
+    pub url: Option<String>,
+    pub delivered_at: Option<Timestamp>,
+    pub clicked_at: Option<Timestamp>,
     pub appid: AppId,
     pub openid: OpenId,
     pub template_id: TemplateId,
@@ -285,4 +295,45 @@ mod tests {
         assert!(check_page(Some("pages/other"), &pages).is_err());
         assert!(check_page(Some("index"), &Pages::default()).is_err());
     }
+}
+
+/// A fresh tracking token for `/r/{token}`: 128 random bits, URL-safe.
+pub fn new_link_token() -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Where a followed link goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkTarget {
+    /// A web page: answer with a redirect.
+    Url(String),
+    /// A mini-program page: shown as a landing page naming it.
+    Page(String),
+}
+
+impl Message {
+    pub fn target(&self) -> Option<LinkTarget> {
+        match (&self.url, &self.page) {
+            (Some(url), _) => Some(LinkTarget::Url(url.clone())),
+            (None, Some(page)) => Some(LinkTarget::Page(page.clone())),
+            (None, None) => None,
+        }
+    }
+}
+
+/// A jump URL: absolute http or https, at most 1024 bytes.
+pub fn check_url(raw: &str) -> Result<String, ParseError> {
+    let ok = (raw.starts_with("https://") || raw.starts_with("http://"))
+        && raw.len() <= 1024
+        && raw.len() > "https://".len()
+        && !raw.chars().any(|c| c.is_whitespace() || c.is_control());
+    if !ok {
+        return Err(ParseError::new("url", "must be an absolute http(s) URL of at most 1024 bytes"));
+    }
+    Ok(raw.to_owned())
 }

@@ -6,6 +6,7 @@
 
 mod body;
 mod client_ip;
+mod links;
 mod observability;
 mod openapi;
 mod platform;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", platform::router())
         .nest("/openapi", openapi::router())
         .merge(observability::router())
+        .merge(links::router())
         .fallback(platform::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(observability::track))

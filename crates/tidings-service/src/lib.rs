@@ -5,13 +5,18 @@ mod admin;
 mod apps;
 mod cache;
 mod error;
+mod hub;
+mod imports;
 mod inbox;
 mod library;
 mod limiter;
+mod segments;
 mod sends;
+mod tags;
 mod templates;
 mod tokens;
 mod users;
+mod worker;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +27,14 @@ use tidings_store::{Store, StoreResult};
 pub use admin::{AdminAuth, AdminKeySource};
 pub use apps::{AppService, NewApp, MAX_PAGE as MAX_APPS_PAGE};
 pub use error::ServiceError;
+pub use hub::{InboxChanged, InboxHub};
+pub use imports::{
+    parse_csv_record, parse_ndjson_line, ImportReport, ImportService, Importer, LineError,
+};
 pub use inbox::{InboxService, MAX_INBOX_PAGE};
+pub use segments::{NewSegmentSend, SegmentService, RECIPIENT_STATUSES};
+pub use tags::TagService;
+pub use worker::{Worker, WorkerConfig};
 pub use library::{LibraryService, MAX_LIBRARY_PAGE};
 pub use sends::{SendRequest, SendService};
 pub use templates::{TemplateService, MAX_TEMPLATE_PAGE};
@@ -46,6 +58,7 @@ pub struct ServiceConfig {
     /// How long a node trusts what it cached about a token or an app that
     /// another node may change. Must stay below the token overlap.
     pub cache_ttl: Duration,
+    pub worker: WorkerConfig,
 }
 
 impl Default for ServiceConfig {
@@ -58,6 +71,7 @@ impl Default for ServiceConfig {
             secret_failures_per_ip: 60,
             failure_window_secs: 60,
             cache_ttl: Duration::from_secs(30),
+            worker: WorkerConfig::default(),
         }
     }
 }
@@ -72,6 +86,11 @@ pub struct Services {
     pub users: UserService,
     pub sends: SendService,
     pub inbox: InboxService,
+    pub tags: TagService,
+    pub imports: ImportService,
+    pub segments: SegmentService,
+    pub hub: InboxHub,
+    pub worker: Worker,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
 }
@@ -86,6 +105,9 @@ impl Services {
         let cache = cache::Caches::new(config.cache_ttl);
         let apps = AppService::new(store.clone(), clock.clone(), cache.clone());
         let cache_ttl = config.cache_ttl;
+        let worker_config = config.worker.clone();
+        let hub = InboxHub::default();
+        let wake = Arc::new(tokio::sync::Notify::new());
         let tokens = TokenService::init(store.clone(), clock.clone(), cache, config).await?;
         let library = LibraryService::init(store.clone()).await?;
         let templates =
@@ -96,8 +118,19 @@ impl Services {
             clock.clone(),
             apps.clone(),
             templates.clone(),
+            hub.clone(),
         );
         let inbox = InboxService::new(store.clone(), clock.clone());
+        let tags = TagService::new(store.clone(), clock.clone(), apps.clone());
+        let imports = ImportService::new(store.clone(), clock.clone(), apps.clone());
+        let segments = SegmentService::new(
+            store.clone(),
+            clock.clone(),
+            apps.clone(),
+            templates.clone(),
+            wake.clone(),
+        );
+        let worker = Worker::new(store.clone(), clock.clone(), hub.clone(), wake, worker_config);
         Ok(Self {
             apps,
             tokens,
@@ -106,6 +139,11 @@ impl Services {
             users,
             sends,
             inbox,
+            tags,
+            imports,
+            segments,
+            hub,
+            worker,
             store,
             clock,
         })

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use tidings_engine::message::{check_page, render};
+use tidings_engine::message::{check_page, new_link_token, render};
 use tidings_engine::{Clock, GrantId, OpenId};
 use tidings_store::{NewMessage, SendOutcome, Store};
 
 use crate::apps::AppService;
+use crate::hub::InboxHub;
 use crate::templates::{require_miniprogram, TemplateService};
 use crate::tokens::Caller;
 use crate::ServiceError;
@@ -29,6 +30,7 @@ pub struct SendService {
     clock: Arc<dyn Clock>,
     apps: AppService,
     templates: TemplateService,
+    hub: InboxHub,
 }
 
 impl SendService {
@@ -37,12 +39,14 @@ impl SendService {
         clock: Arc<dyn Clock>,
         apps: AppService,
         templates: TemplateService,
+        hub: InboxHub,
     ) -> Self {
         Self {
             store,
             clock,
             apps,
             templates,
+            hub,
         }
     }
 
@@ -80,6 +84,7 @@ impl SendService {
             .map_err(|_| ServiceError::GrantInvalid)?
             .ok_or(ServiceError::GrantInvalid)?;
         let now = self.clock.now();
+        let link_token = page.is_some().then(new_link_token);
         let message = NewMessage {
             appid: caller.appid.clone(),
             openid,
@@ -92,9 +97,14 @@ impl SendService {
             created_at: now,
             day_start: now.quota_day_start(),
             daily_limit: app.send_limit(),
+            link_token,
+            url: None,
         };
         match self.store.send_message(&message).await? {
-            SendOutcome::Sent { id } => Ok(id),
+            SendOutcome::Sent { id } => {
+                self.hub.notify(&message.appid, &message.openid);
+                Ok(id)
+            }
             SendOutcome::GrantUnknown => Err(ServiceError::GrantInvalid),
             SendOutcome::GrantUsedUp => Err(ServiceError::GrantUsedUp),
             SendOutcome::LimitReached => Err(ServiceError::SendQuotaReached),

@@ -3,6 +3,7 @@
 //! serialized per app lock the app's row.
 
 mod schema;
+mod segments;
 mod sends;
 
 use std::str::FromStr;
@@ -11,13 +12,13 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tidings_engine::{
-    App, AppId, Grant, LibraryTitle, Message, OpenId, SecretHash, Template, TemplateId, Timestamp,
-    TitleId, TokenHash, TokenLane, TokenRecord, User,
+    App, AppId, Audience, Grant, LibraryTitle, Message, OpenId, SecretHash, SendRecord, Tag,
+    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User,
 };
 use tidings_store::rows::{encode_pages, AppRow, TokenRow, APP_COLUMNS, TOKEN_COLUMNS};
 use tidings_store::{
-    AppPatch, IssueOutcome, IssueToken, NewMessage, SendOutcome, Store, StoreError, StoreResult,
-    TemplateInsert,
+    AppPatch, Chunk, ChunkOutcome, Click, IssueOutcome, IssueToken, NewMessage, NewSend,
+    SendOutcome, Store, StoreError, StoreResult, TemplateInsert,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
@@ -460,5 +461,65 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> StoreResult<Option<Message>> {
         self.pg_mark_read(appid, openid, id, now).await
+    }
+    async fn messages_after(&self, appid: &AppId, openid: &OpenId, after: i64, limit: u32) -> StoreResult<Vec<Message>> {
+        self.pg_messages_after(appid, openid, after, limit).await
+    }
+    async fn upsert_users(&self, users: &[User]) -> StoreResult<u64> {
+        self.pg_upsert_users(users).await
+    }
+    async fn create_tag(&self, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag> {
+        self.pg_create_tag(appid, name, now).await
+    }
+    async fn list_tags(&self, appid: &AppId) -> StoreResult<Vec<Tag>> {
+        self.pg_list_tags(appid).await
+    }
+    async fn rename_tag(&self, appid: &AppId, id: i64, name: &str) -> StoreResult<Option<Tag>> {
+        self.pg_rename_tag(appid, id, name).await
+    }
+    async fn delete_tag(&self, appid: &AppId, id: i64) -> StoreResult<bool> {
+        self.pg_delete_tag(appid, id).await
+    }
+    async fn tag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
+        self.pg_tag_users(appid, tag_id, openids).await
+    }
+    async fn untag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
+        self.pg_untag_users(appid, tag_id, openids).await
+    }
+    async fn create_send(&self, send: &NewSend) -> StoreResult<SendRecord> {
+        self.pg_create_send(send).await
+    }
+    async fn get_send(&self, id: i64) -> StoreResult<Option<SendRecord>> {
+        self.pg_get_send(id).await
+    }
+    async fn list_sends(&self, appid: &AppId, before: Option<i64>, limit: u32) -> StoreResult<Vec<SendRecord>> {
+        self.pg_list_sends(appid, before, limit).await
+    }
+    async fn cancel_send(&self, id: i64, now: Timestamp) -> StoreResult<Option<SendRecord>> {
+        self.pg_cancel_send(id, now).await
+    }
+    async fn claim_send(&self, now: Timestamp, lease_until: Timestamp, claim: &str) -> StoreResult<Option<SendRecord>> {
+        self.pg_claim_send(now, lease_until, claim).await
+    }
+    async fn count_audience(&self, appid: &AppId, audience: &Audience) -> StoreResult<i64> {
+        self.pg_count_audience(appid, audience).await
+    }
+    async fn audience_page(&self, appid: &AppId, audience: &Audience, after: Option<&str>, limit: u32) -> StoreResult<Vec<User>> {
+        self.pg_audience_page(appid, audience, after, limit).await
+    }
+    async fn commit_chunk(&self, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
+        self.pg_commit_chunk(chunk).await
+    }
+    async fn list_recipients(&self, send_id: i64, status: Option<&str>, after: Option<i64>, limit: u32) -> StoreResult<Vec<Message>> {
+        self.pg_list_recipients(send_id, status, after, limit).await
+    }
+    async fn message_by_link(&self, token: &str) -> StoreResult<Option<Message>> {
+        self.pg_message_by_link(token).await
+    }
+    async fn record_click(&self, message: &Message, url: &str, user_agent: Option<&str>, now: Timestamp) -> StoreResult<Click> {
+        self.pg_record_click(message, url, user_agent, now).await
+    }
+    async fn list_clicks(&self, send_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Click>> {
+        self.pg_list_clicks(send_id, after, limit).await
     }
 }

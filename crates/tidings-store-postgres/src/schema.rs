@@ -106,4 +106,69 @@ CREATE TABLE messages (
 CREATE INDEX messages_inbox ON messages (appid, openid, id);
 "#,
     },
+    Migration {
+        version: 3,
+        name: "tags, sends, message lifecycle, clicks",
+        sql: r#"
+CREATE TABLE tags (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    appid      TEXT NOT NULL REFERENCES apps (appid),
+    name       TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (appid, name)
+);
+
+CREATE TABLE user_tags (
+    appid  TEXT NOT NULL,
+    openid TEXT NOT NULL,
+    tag_id BIGINT NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+    PRIMARY KEY (tag_id, openid)
+);
+CREATE INDEX user_tags_user ON user_tags (appid, openid);
+
+CREATE TABLE sends (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    appid       TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('single', 'segment')),
+    template_id TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    spec        TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    expects     BIGINT NOT NULL DEFAULT 0,
+    oks         BIGINT NOT NULL DEFAULT 0,
+    fails       BIGINT NOT NULL DEFAULT 0,
+    cursor      TEXT,
+    claim       TEXT,
+    lease_until BIGINT,
+    created_at  BIGINT NOT NULL,
+    started_at  BIGINT,
+    finished_at BIGINT
+);
+CREATE INDEX sends_app ON sends (appid, id);
+CREATE INDEX sends_open ON sends (id) WHERE state IN ('queued', 'running');
+
+ALTER TABLE messages ADD COLUMN send_id BIGINT;
+ALTER TABLE messages ADD COLUMN status TEXT NOT NULL DEFAULT 'delivered';
+ALTER TABLE messages ADD COLUMN failed_reason TEXT;
+ALTER TABLE messages ADD COLUMN link_token TEXT;
+ALTER TABLE messages ADD COLUMN url TEXT;
+ALTER TABLE messages ADD COLUMN delivered_at BIGINT;
+ALTER TABLE messages ADD COLUMN clicked_at BIGINT;
+CREATE UNIQUE INDEX messages_send_recipient ON messages (send_id, openid);
+CREATE UNIQUE INDEX messages_link ON messages (link_token);
+CREATE INDEX messages_send ON messages (send_id, id);
+
+CREATE TABLE clicks (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    message_id BIGINT NOT NULL,
+    send_id    BIGINT,
+    appid      TEXT NOT NULL,
+    openid     TEXT NOT NULL,
+    url        TEXT NOT NULL,
+    at         BIGINT NOT NULL,
+    user_agent TEXT
+);
+CREATE INDEX clicks_send ON clicks (send_id, id);
+"#,
+    },
 ];

@@ -5,7 +5,7 @@ use tidings_engine::{
     AppId, Grant, LibraryTitle, Message, OpenId, Template, TemplateId, Timestamp, TitleId, User,
 };
 use tidings_store::rows::{
-    grant_refusal, GrantRow, LibraryRow, MessageRow, TemplateRow, UserRow, MESSAGE_COLUMNS,
+    grant_refusal, single_spec, GrantRow, LibraryRow, MessageRow, TemplateRow, UserRow, MESSAGE_COLUMNS,
     TEMPLATE_COLUMNS, USER_COLUMNS,
 };
 use tidings_store::{NewMessage, SendOutcome, StoreResult, TemplateInsert};
@@ -33,7 +33,7 @@ fn template_row(r: &Row) -> TemplateRow {
     }
 }
 
-fn message_row(r: &Row) -> MessageRow {
+pub(crate) fn message_row(r: &Row) -> MessageRow {
     MessageRow {
         id: r.get(0),
         appid: r.get(1),
@@ -45,6 +45,13 @@ fn message_row(r: &Row) -> MessageRow {
         page: r.get(7),
         created_at: r.get(8),
         read_at: r.get(9),
+        send_id: r.get(10),
+        status: r.get(11),
+        failed_reason: r.get(12),
+        link_token: r.get(13),
+        url: r.get(14),
+        delivered_at: r.get(15),
+        clicked_at: r.get(16),
     }
 }
 
@@ -285,7 +292,8 @@ impl PgStore {
             .query(
                 &format!(
                     "SELECT {MESSAGE_COLUMNS} FROM messages
-                     WHERE appid = $1 AND openid = $2 AND id < $3 ORDER BY id DESC LIMIT $4"
+                     WHERE appid = $1 AND openid = $2 AND id < $3 AND status <> 'failed'
+                     ORDER BY id DESC LIMIT $4"
                 ),
                 &[
                     &appid.as_str(),
@@ -310,8 +318,10 @@ impl PgStore {
         client
             .query_opt(
                 &format!(
-                    "UPDATE messages SET read_at = COALESCE(read_at, $4)
-                     WHERE appid = $1 AND openid = $2 AND id = $3 RETURNING {MESSAGE_COLUMNS}"
+                    "UPDATE messages SET read_at = COALESCE(read_at, $4),
+                         status = CASE status WHEN 'delivered' THEN 'read' ELSE status END
+                     WHERE appid = $1 AND openid = $2 AND id = $3 AND status <> 'failed'
+                     RETURNING {MESSAGE_COLUMNS}"
                 ),
                 &[&appid.as_str(), &openid.as_str(), &id, &now.as_millis()],
             )
@@ -359,10 +369,20 @@ async fn send_steps<C: GenericClient>(tx: &C, m: &NewMessage) -> StoreResult<Sen
     if counted.is_none() || m.daily_limit == 0 {
         return Ok(SendOutcome::LimitReached);
     }
+    let send_id: i64 = tx
+        .query_one(
+            "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at)
+             VALUES ($1, 'single', $2, $3, $4, 'finished', 1, 1, $5, $5, $5) RETURNING id",
+            &[&appid, &m.template_id.as_str(), &m.title, &single_spec(m), &now],
+        )
+        .await
+        .map_err(backend)?
+        .get(0);
     let id: i64 = tx
         .query_one(
-            "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, grant_id, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, grant_id, created_at,
+                                   send_id, status, link_token, url, delivered_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'delivered', $11, $12, $9) RETURNING id",
             &[
                 &appid,
                 &openid,
@@ -373,6 +393,9 @@ async fn send_steps<C: GenericClient>(tx: &C, m: &NewMessage) -> StoreResult<Sen
                 &m.page,
                 &m.grant.as_ref().map(|g| g.as_str()),
                 &now,
+                &send_id,
+                &m.link_token,
+                &m.url,
             ],
         )
         .await

@@ -106,4 +106,69 @@ CREATE TABLE messages (
 CREATE INDEX messages_inbox ON messages (appid, openid, id);
 "#,
     },
+    Migration {
+        version: 3,
+        name: "tags, sends, message lifecycle, clicks",
+        sql: r#"
+CREATE TABLE tags (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    appid      TEXT NOT NULL REFERENCES apps (appid),
+    name       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (appid, name)
+) STRICT;
+
+CREATE TABLE user_tags (
+    appid  TEXT NOT NULL,
+    openid TEXT NOT NULL,
+    tag_id INTEGER NOT NULL REFERENCES tags (id) ON DELETE CASCADE,
+    PRIMARY KEY (tag_id, openid)
+) STRICT;
+CREATE INDEX user_tags_user ON user_tags (appid, openid);
+
+CREATE TABLE sends (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    appid       TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('single', 'segment')),
+    template_id TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    spec        TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    expects     INTEGER NOT NULL DEFAULT 0,
+    oks         INTEGER NOT NULL DEFAULT 0,
+    fails       INTEGER NOT NULL DEFAULT 0,
+    cursor      TEXT,
+    claim       TEXT,
+    lease_until INTEGER,
+    created_at  INTEGER NOT NULL,
+    started_at  INTEGER,
+    finished_at INTEGER
+) STRICT;
+CREATE INDEX sends_app ON sends (appid, id);
+CREATE INDEX sends_open ON sends (id) WHERE state IN ('queued', 'running');
+
+ALTER TABLE messages ADD COLUMN send_id INTEGER;
+ALTER TABLE messages ADD COLUMN status TEXT NOT NULL DEFAULT 'delivered';
+ALTER TABLE messages ADD COLUMN failed_reason TEXT;
+ALTER TABLE messages ADD COLUMN link_token TEXT;
+ALTER TABLE messages ADD COLUMN url TEXT;
+ALTER TABLE messages ADD COLUMN delivered_at INTEGER;
+ALTER TABLE messages ADD COLUMN clicked_at INTEGER;
+CREATE UNIQUE INDEX messages_send_recipient ON messages (send_id, openid);
+CREATE UNIQUE INDEX messages_link ON messages (link_token);
+CREATE INDEX messages_send ON messages (send_id, id);
+
+CREATE TABLE clicks (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id INTEGER NOT NULL,
+    send_id    INTEGER,
+    appid      TEXT NOT NULL,
+    openid     TEXT NOT NULL,
+    url        TEXT NOT NULL,
+    at         INTEGER NOT NULL,
+    user_agent TEXT
+) STRICT;
+CREATE INDEX clicks_send ON clicks (send_id, id);
+"#,
+    },
 ];

@@ -5,7 +5,7 @@ use tidings_engine::{
     AppId, Grant, LibraryTitle, Message, OpenId, Template, TemplateId, Timestamp, TitleId, User,
 };
 use tidings_store::rows::{
-    grant_refusal, GrantRow, LibraryRow, MessageRow, TemplateRow, UserRow, MESSAGE_COLUMNS,
+    grant_refusal, single_spec, GrantRow, LibraryRow, MessageRow, TemplateRow, UserRow, MESSAGE_COLUMNS,
     TEMPLATE_COLUMNS, USER_COLUMNS,
 };
 use tidings_store::{NewMessage, SendOutcome, StoreResult, TemplateInsert};
@@ -32,7 +32,7 @@ fn template_row(r: &Row<'_>) -> rusqlite::Result<TemplateRow> {
     })
 }
 
-fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
+pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     Ok(MessageRow {
         id: r.get(0)?,
         appid: r.get(1)?,
@@ -44,6 +44,13 @@ fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
         page: r.get(7)?,
         created_at: r.get(8)?,
         read_at: r.get(9)?,
+        send_id: r.get(10)?,
+        status: r.get(11)?,
+        failed_reason: r.get(12)?,
+        link_token: r.get(13)?,
+        url: r.get(14)?,
+        delivered_at: r.get(15)?,
+        clicked_at: r.get(16)?,
     })
 }
 
@@ -293,8 +300,17 @@ fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
         return Ok(SendOutcome::LimitReached);
     }
     c.prepare_cached(
-        "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, grant_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at)
+         VALUES (?1, 'single', ?2, ?3, ?4, 'finished', 1, 1, ?5, ?5, ?5)",
+    )
+    .map_err(backend)?
+    .execute(params![m.appid.as_str(), m.template_id.as_str(), m.title, single_spec(m), now])
+    .map_err(backend)?;
+    let send_id = c.last_insert_rowid();
+    c.prepare_cached(
+        "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, grant_id, created_at,
+                               send_id, status, link_token, url, delivered_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'delivered', ?11, ?12, ?9)",
     )
     .map_err(backend)?
     .execute(params![
@@ -306,7 +322,10 @@ fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
         m.emphasis.map(|e| e as i64),
         m.page,
         m.grant.as_ref().map(|g| g.as_str()),
-        now
+        now,
+        send_id,
+        m.link_token,
+        m.url
     ])
     .map_err(backend)?;
     Ok(SendOutcome::Sent {
@@ -324,7 +343,8 @@ pub(crate) fn list_messages(
     let mut stmt = c
         .prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages
-             WHERE appid = ?1 AND openid = ?2 AND id < ?3 ORDER BY id DESC LIMIT ?4"
+             WHERE appid = ?1 AND openid = ?2 AND id < ?3 AND status <> 'failed'
+             ORDER BY id DESC LIMIT ?4"
         ))
         .map_err(backend)?;
     let rows = stmt
@@ -350,8 +370,9 @@ pub(crate) fn mark_read(
     now: Timestamp,
 ) -> StoreResult<Option<Message>> {
     c.prepare_cached(&format!(
-        "UPDATE messages SET read_at = COALESCE(read_at, ?4)
-         WHERE appid = ?1 AND openid = ?2 AND id = ?3 RETURNING {MESSAGE_COLUMNS}"
+        "UPDATE messages SET read_at = COALESCE(read_at, ?4),
+             status = CASE status WHEN 'delivered' THEN 'read' ELSE status END
+         WHERE appid = ?1 AND openid = ?2 AND id = ?3 AND status <> 'failed' RETURNING {MESSAGE_COLUMNS}"
     ))
     .map_err(backend)?
     .query_row(

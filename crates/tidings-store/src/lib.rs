@@ -4,8 +4,9 @@
 use async_trait::async_trait;
 use thiserror::Error;
 use tidings_engine::{
-    App, AppId, AppName, Grant, GrantId, LibraryTitle, Message, OpenId, Pages, Row, SecretHash,
-    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User,
+    App, AppId, AppName, Audience, Grant, GrantId, LibraryTitle, Message, OpenId, Pages, Row,
+    SecretHash, SendRecord, SendSpec, Tag, Template, TemplateId, TitleId, Timestamp, TokenHash,
+    TokenLane, TokenRecord, User,
 };
 
 pub mod metered;
@@ -91,6 +92,68 @@ pub struct NewMessage {
     /// The day counter to count the send in, and its ceiling.
     pub day_start: Timestamp,
     pub daily_limit: u32,
+    /// The tracking token of the card's link, when it has a jump target.
+    pub link_token: Option<String>,
+    pub url: Option<String>,
+}
+
+/// A segment send to create.
+#[derive(Debug, Clone)]
+pub struct NewSend {
+    pub appid: AppId,
+    pub template_id: TemplateId,
+    pub title: String,
+    pub spec: SendSpec,
+    pub expects: i64,
+    pub created_at: Timestamp,
+}
+
+/// One recipient's message of a segment send chunk.
+#[derive(Debug, Clone)]
+pub struct ChunkMessage {
+    pub openid: OpenId,
+    pub rows: Vec<Row>,
+    pub emphasis: Option<usize>,
+    pub link_token: Option<String>,
+    /// Set when the recipient's message could not be made.
+    pub failed_reason: Option<String>,
+}
+
+/// A chunk of a segment send, committed with the job's cursor in one
+/// transaction.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    pub send: SendRecord,
+    pub messages: Vec<ChunkMessage>,
+    /// The last openid of this chunk: where the next one starts.
+    pub cursor: Option<String>,
+    pub done: bool,
+    pub now: Timestamp,
+    pub lease_until: Timestamp,
+}
+
+/// What `commit_chunk` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkOutcome {
+    /// Stored; the counts are of rows new to the store.
+    Committed { oks: i64, fails: i64 },
+    /// The send was cancelled meanwhile; nothing stored.
+    Cancelled,
+    /// Another worker took the send over (this one's lease ran out);
+    /// nothing stored.
+    LeaseLost,
+}
+
+/// A followed tracking link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Click {
+    pub id: i64,
+    pub message_id: i64,
+    pub send_id: Option<i64>,
+    pub openid: OpenId,
+    pub url: String,
+    pub at: Timestamp,
+    pub user_agent: Option<String>,
 }
 
 /// What `send_message` did. Anything but `Sent` changed nothing.
@@ -198,6 +261,14 @@ pub trait Store: Send + Sync + 'static {
         before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
+    /// A user's messages with ids above `after`, oldest first (live streams).
+    async fn messages_after(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
     /// Marks a message read (keeping the first read time).
     async fn mark_read(
         &self,
@@ -206,4 +277,60 @@ pub trait Store: Send + Sync + 'static {
         id: i64,
         now: Timestamp,
     ) -> StoreResult<Option<Message>>;
+
+    /// Adds or replaces users (by openid); returns how many were written.
+    async fn upsert_users(&self, users: &[User]) -> StoreResult<u64>;
+    async fn create_tag(&self, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag>;
+    async fn list_tags(&self, appid: &AppId) -> StoreResult<Vec<Tag>>;
+    async fn rename_tag(&self, appid: &AppId, id: i64, name: &str) -> StoreResult<Option<Tag>>;
+    async fn delete_tag(&self, appid: &AppId, id: i64) -> StoreResult<bool>;
+    /// Tags those of the openids that are users of the app; returns how many
+    /// were newly tagged.
+    async fn tag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64>;
+    async fn untag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64>;
+
+    async fn create_send(&self, send: &NewSend) -> StoreResult<SendRecord>;
+    async fn get_send(&self, id: i64) -> StoreResult<Option<SendRecord>>;
+    /// An app's sends, newest first, with ids below `before`.
+    async fn list_sends(&self, appid: &AppId, before: Option<i64>, limit: u32) -> StoreResult<Vec<SendRecord>>;
+    /// Cancels a queued or running send; returns it as it is after.
+    async fn cancel_send(&self, id: i64, now: Timestamp) -> StoreResult<Option<SendRecord>>;
+    /// Takes the oldest queued send, or a running one whose lease ran out,
+    /// and leases it until `lease_until` under the token `claim`. Several
+    /// nodes never take one send at once.
+    async fn claim_send(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        claim: &str,
+    ) -> StoreResult<Option<SendRecord>>;
+    async fn count_audience(&self, appid: &AppId, audience: &Audience) -> StoreResult<i64>;
+    /// Users of the audience with openids after `after`, in openid order.
+    async fn audience_page(
+        &self,
+        appid: &AppId,
+        audience: &Audience,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<User>>;
+    async fn commit_chunk(&self, chunk: &Chunk) -> StoreResult<ChunkOutcome>;
+    /// A send's messages in id order after `after`, optionally of one status.
+    async fn list_recipients(
+        &self,
+        send_id: i64,
+        status: Option<&str>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>>;
+
+    async fn message_by_link(&self, token: &str) -> StoreResult<Option<Message>>;
+    /// Records a click and moves the message to `clicked`.
+    async fn record_click(
+        &self,
+        message: &Message,
+        url: &str,
+        user_agent: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Click>;
+    async fn list_clicks(&self, send_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Click>>;
 }

@@ -1,5 +1,6 @@
 //! A decorator that times every store call, whatever the backend, as the
-//! histogram `tidings_store_duration_seconds{op, backend}`.
+//! histogram `tidings_store_duration_seconds{op, backend}` and counts
+//! failures as `tidings_store_errors_total{op, backend}`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -7,12 +8,13 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use tidings_engine::{
-    App, AppId, Grant, LibraryTitle, Message, OpenId, SecretHash, Template, TemplateId, Timestamp,
-    TitleId, TokenHash, TokenLane, TokenRecord, User,
+    App, AppId, Audience, Grant, LibraryTitle, Message, OpenId, SecretHash, SendRecord, Tag,
+    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User,
 };
 
 use crate::{
-    AppPatch, IssueOutcome, IssueToken, NewMessage, SendOutcome, Store, StoreResult, TemplateInsert,
+    AppPatch, Chunk, ChunkOutcome, Click, IssueOutcome, IssueToken, NewMessage, NewSend,
+    SendOutcome, Store, StoreResult, TemplateInsert,
 };
 
 pub struct Metered {
@@ -24,171 +26,81 @@ impl Metered {
         Arc::new(Self { inner })
     }
 
-    async fn timed<T>(
-        &self,
-        op: &'static str,
-        fut: impl Future<Output = StoreResult<T>>,
-    ) -> StoreResult<T> {
+    async fn timed<T>(&self, op: &'static str, fut: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
         let start = Instant::now();
         let out = fut.await;
-        metrics::histogram!(
-            "tidings_store_duration_seconds",
-            "op" => op,
-            "backend" => self.inner.backend(),
-        )
-        .record(start.elapsed().as_secs_f64());
+        let backend = self.inner.backend();
+        metrics::histogram!("tidings_store_duration_seconds", "op" => op, "backend" => backend)
+            .record(start.elapsed().as_secs_f64());
         if out.is_err() {
-            metrics::counter!("tidings_store_errors_total", "op" => op, "backend" => self.inner.backend())
-                .increment(1);
+            metrics::counter!("tidings_store_errors_total", "op" => op, "backend" => backend).increment(1);
         }
         out
     }
 }
 
-#[async_trait]
-impl Store for Metered {
-    fn backend(&self) -> &'static str {
-        self.inner.backend()
-    }
-    async fn ping(&self) -> StoreResult<()> {
-        self.timed("ping", self.inner.ping()).await
-    }
-    async fn get_setting(&self, key: &str) -> StoreResult<Option<String>> {
-        self.timed("get_setting", self.inner.get_setting(key)).await
-    }
-    async fn init_setting(&self, key: &str, value: &str) -> StoreResult<String> {
-        self.timed("init_setting", self.inner.init_setting(key, value))
-            .await
-    }
-    async fn insert_app(&self, app: &App) -> StoreResult<()> {
-        self.timed("insert_app", self.inner.insert_app(app)).await
-    }
-    async fn get_app(&self, appid: &AppId) -> StoreResult<Option<App>> {
-        self.timed("get_app", self.inner.get_app(appid)).await
-    }
-    async fn list_apps(&self, after: Option<&AppId>, limit: u32) -> StoreResult<Vec<App>> {
-        self.timed("list_apps", self.inner.list_apps(after, limit))
-            .await
-    }
-    async fn update_app(
-        &self,
-        appid: &AppId,
-        patch: &AppPatch,
-        now: Timestamp,
-    ) -> StoreResult<Option<App>> {
-        self.timed("update_app", self.inner.update_app(appid, patch, now))
-            .await
-    }
-    async fn set_app_secret(
-        &self,
-        appid: &AppId,
-        secret: &SecretHash,
-        now: Timestamp,
-    ) -> StoreResult<Option<App>> {
-        self.timed(
-            "set_app_secret",
-            self.inner.set_app_secret(appid, secret, now),
-        )
-        .await
-    }
-    async fn disable_app(&self, appid: &AppId, now: Timestamp) -> StoreResult<Option<App>> {
-        self.timed("disable_app", self.inner.disable_app(appid, now))
-            .await
-    }
-    async fn issue_token(&self, req: &IssueToken) -> StoreResult<IssueOutcome> {
-        self.timed("issue_token", self.inner.issue_token(req)).await
-    }
-    async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
-        self.timed("get_token", self.inner.get_token(hash)).await
-    }
-    async fn current_token(
-        &self,
-        appid: &AppId,
-        lane: TokenLane,
-    ) -> StoreResult<Option<TokenRecord>> {
-        self.timed("current_token", self.inner.current_token(appid, lane))
-            .await
-    }
-    async fn prune_tokens(&self, before: Timestamp) -> StoreResult<u64> {
-        self.timed("prune_tokens", self.inner.prune_tokens(before))
-            .await
-    }
-    async fn load_library(&self, titles: &[LibraryTitle]) -> StoreResult<u64> {
-        self.timed("load_library", self.inner.load_library(titles))
-            .await
-    }
-    async fn library_page(&self, offset: u32, count: u32) -> StoreResult<(Vec<LibraryTitle>, u64)> {
-        self.timed("library_page", self.inner.library_page(offset, count))
-            .await
-    }
-    async fn library_title(&self, id: &TitleId) -> StoreResult<Option<LibraryTitle>> {
-        self.timed("library_title", self.inner.library_title(id))
-            .await
-    }
-    async fn insert_template(&self, t: &Template, max_per_app: u32) -> StoreResult<TemplateInsert> {
-        self.timed(
-            "insert_template",
-            self.inner.insert_template(t, max_per_app),
-        )
-        .await
-    }
-    async fn get_template(&self, id: &TemplateId) -> StoreResult<Option<Template>> {
-        self.timed("get_template", self.inner.get_template(id))
-            .await
-    }
-    async fn list_templates(
-        &self,
-        appid: &AppId,
-        offset: u32,
-        count: u32,
-    ) -> StoreResult<Vec<Template>> {
-        self.timed(
-            "list_templates",
-            self.inner.list_templates(appid, offset, count),
-        )
-        .await
-    }
-    async fn delete_template(&self, appid: &AppId, id: &TemplateId) -> StoreResult<bool> {
-        self.timed("delete_template", self.inner.delete_template(appid, id))
-            .await
-    }
-    async fn insert_user(&self, user: &User) -> StoreResult<()> {
-        self.timed("insert_user", self.inner.insert_user(user))
-            .await
-    }
-    async fn get_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>> {
-        self.timed("get_user", self.inner.get_user(appid, openid))
-            .await
-    }
-    async fn insert_grant(&self, grant: &Grant) -> StoreResult<()> {
-        self.timed("insert_grant", self.inner.insert_grant(grant))
-            .await
-    }
-    async fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome> {
-        self.timed("send_message", self.inner.send_message(message))
-            .await
-    }
-    async fn list_messages(
-        &self,
-        appid: &AppId,
-        openid: &OpenId,
-        before: Option<i64>,
-        limit: u32,
-    ) -> StoreResult<Vec<Message>> {
-        self.timed(
-            "list_messages",
-            self.inner.list_messages(appid, openid, before, limit),
-        )
-        .await
-    }
-    async fn mark_read(
-        &self,
-        appid: &AppId,
-        openid: &OpenId,
-        id: i64,
-        now: Timestamp,
-    ) -> StoreResult<Option<Message>> {
-        self.timed("mark_read", self.inner.mark_read(appid, openid, id, now))
-            .await
-    }
+/// Writes the delegating, timed implementation of every store call.
+macro_rules! metered {
+    ($(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*) => {
+        #[async_trait]
+        impl Store for Metered {
+            fn backend(&self) -> &'static str {
+                self.inner.backend()
+            }
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    self.timed(stringify!($name), self.inner.$name($($arg),*)).await
+                }
+            )*
+        }
+    };
+}
+
+metered! {
+    fn ping(&self) -> StoreResult<()>;
+    fn get_setting(&self, key: &str) -> StoreResult<Option<String>>;
+    fn init_setting(&self, key: &str, value: &str) -> StoreResult<String>;
+    fn insert_app(&self, app: &App) -> StoreResult<()>;
+    fn get_app(&self, appid: &AppId) -> StoreResult<Option<App>>;
+    fn list_apps(&self, after: Option<&AppId>, limit: u32) -> StoreResult<Vec<App>>;
+    fn update_app(&self, appid: &AppId, patch: &AppPatch, now: Timestamp) -> StoreResult<Option<App>>;
+    fn set_app_secret(&self, appid: &AppId, secret: &SecretHash, now: Timestamp) -> StoreResult<Option<App>>;
+    fn disable_app(&self, appid: &AppId, now: Timestamp) -> StoreResult<Option<App>>;
+    fn issue_token(&self, req: &IssueToken) -> StoreResult<IssueOutcome>;
+    fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>>;
+    fn current_token(&self, appid: &AppId, lane: TokenLane) -> StoreResult<Option<TokenRecord>>;
+    fn prune_tokens(&self, before: Timestamp) -> StoreResult<u64>;
+    fn load_library(&self, titles: &[LibraryTitle]) -> StoreResult<u64>;
+    fn library_page(&self, offset: u32, count: u32) -> StoreResult<(Vec<LibraryTitle>, u64)>;
+    fn library_title(&self, id: &TitleId) -> StoreResult<Option<LibraryTitle>>;
+    fn insert_template(&self, template: &Template, max_per_app: u32) -> StoreResult<TemplateInsert>;
+    fn get_template(&self, id: &TemplateId) -> StoreResult<Option<Template>>;
+    fn list_templates(&self, appid: &AppId, offset: u32, count: u32) -> StoreResult<Vec<Template>>;
+    fn delete_template(&self, appid: &AppId, id: &TemplateId) -> StoreResult<bool>;
+    fn insert_user(&self, user: &User) -> StoreResult<()>;
+    fn get_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>>;
+    fn insert_grant(&self, grant: &Grant) -> StoreResult<()>;
+    fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome>;
+    fn list_messages(&self, appid: &AppId, openid: &OpenId, before: Option<i64>, limit: u32) -> StoreResult<Vec<Message>>;
+    fn messages_after(&self, appid: &AppId, openid: &OpenId, after: i64, limit: u32) -> StoreResult<Vec<Message>>;
+    fn mark_read(&self, appid: &AppId, openid: &OpenId, id: i64, now: Timestamp) -> StoreResult<Option<Message>>;
+    fn upsert_users(&self, users: &[User]) -> StoreResult<u64>;
+    fn create_tag(&self, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag>;
+    fn list_tags(&self, appid: &AppId) -> StoreResult<Vec<Tag>>;
+    fn rename_tag(&self, appid: &AppId, id: i64, name: &str) -> StoreResult<Option<Tag>>;
+    fn delete_tag(&self, appid: &AppId, id: i64) -> StoreResult<bool>;
+    fn tag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64>;
+    fn untag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64>;
+    fn create_send(&self, send: &NewSend) -> StoreResult<SendRecord>;
+    fn get_send(&self, id: i64) -> StoreResult<Option<SendRecord>>;
+    fn list_sends(&self, appid: &AppId, before: Option<i64>, limit: u32) -> StoreResult<Vec<SendRecord>>;
+    fn cancel_send(&self, id: i64, now: Timestamp) -> StoreResult<Option<SendRecord>>;
+    fn claim_send(&self, now: Timestamp, lease_until: Timestamp, claim: &str) -> StoreResult<Option<SendRecord>>;
+    fn count_audience(&self, appid: &AppId, audience: &Audience) -> StoreResult<i64>;
+    fn audience_page(&self, appid: &AppId, audience: &Audience, after: Option<&str>, limit: u32) -> StoreResult<Vec<User>>;
+    fn commit_chunk(&self, chunk: &Chunk) -> StoreResult<ChunkOutcome>;
+    fn list_recipients(&self, send_id: i64, status: Option<&str>, after: Option<i64>, limit: u32) -> StoreResult<Vec<Message>>;
+    fn message_by_link(&self, token: &str) -> StoreResult<Option<Message>>;
+    fn record_click(&self, message: &Message, url: &str, user_agent: Option<&str>, now: Timestamp) -> StoreResult<Click>;
+    fn list_clicks(&self, send_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Click>>;
 }

@@ -2,11 +2,12 @@
 //! and from domain types in one place.
 
 use tidings_engine::{
-    App, AppId, AppKind, AppName, Grant, LibraryTitle, Message, OpenId, Pages, Row, SecretHash,
-    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User,
+    App, AppId, AppKind, AppName, Audience, Grant, LibraryTitle, Match, Message, OpenId, Pages,
+    Row, SecretHash, SendRecord, SendSpec, SendState, Tag, Template, TemplateId, Timestamp, TitleId,
+    TokenHash, TokenLane, TokenRecord, User,
 };
 
-use crate::{NewMessage, SendOutcome, StoreError, StoreResult};
+use crate::{Click, NewMessage, SendOutcome, StoreError, StoreResult};
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -261,8 +262,8 @@ pub fn grant_refusal(stored: Option<(String, String, i64, i64)>, msg: &NewMessag
     }
 }
 
-pub const MESSAGE_COLUMNS: &str =
-    "id, appid, openid, template_id, title, rows, emphasis, page, created_at, read_at";
+pub const MESSAGE_COLUMNS: &str = "id, appid, openid, template_id, title, rows, emphasis, page, \
+     created_at, read_at, send_id, status, failed_reason, link_token, url, delivered_at, clicked_at";
 
 /// A `messages` row.
 #[derive(Debug, Clone)]
@@ -277,6 +278,13 @@ pub struct MessageRow {
     pub page: Option<String>,
     pub created_at: i64,
     pub read_at: Option<i64>,
+    pub send_id: Option<i64>,
+    pub status: String,
+    pub failed_reason: Option<String>,
+    pub link_token: Option<String>,
+    pub url: Option<String>,
+    pub delivered_at: Option<i64>,
+    pub clicked_at: Option<i64>,
 }
 
 impl MessageRow {
@@ -298,6 +306,173 @@ impl MessageRow {
             page: self.page,
             created_at: Timestamp::from_millis(self.created_at),
             read_at: self.read_at.map(Timestamp::from_millis),
+            send_id: self.send_id,
+            status: self.status,
+            failed_reason: self.failed_reason,
+            link_token: self.link_token,
+            url: self.url,
+            delivered_at: self.delivered_at.map(Timestamp::from_millis),
+            clicked_at: self.clicked_at.map(Timestamp::from_millis),
         })
     }
+}
+
+pub const SEND_COLUMNS: &str = "id, appid, kind, template_id, title, spec, state, expects, oks, \
+     fails, cursor, created_at, started_at, finished_at, claim";
+
+/// A `sends` row.
+#[derive(Debug, Clone)]
+pub struct SendRow {
+    pub id: i64,
+    pub appid: String,
+    pub kind: String,
+    pub template_id: String,
+    pub title: String,
+    pub spec: String,
+    pub state: String,
+    pub expects: i64,
+    pub oks: i64,
+    pub fails: i64,
+    pub cursor: Option<String>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub claim: Option<String>,
+}
+
+pub fn spec_json(spec: &SendSpec) -> String {
+    json(spec)
+}
+
+/// The spec of a single send's record: what the card carried.
+pub fn single_spec(m: &NewMessage) -> String {
+    json(&SendSpec {
+        data: None,
+        page: m.page.clone(),
+        url: m.url.clone(),
+        color: None,
+        emphasis_keyword: m.emphasis.map(|i| format!("keyword{}.DATA", i + 1)),
+        audience: None,
+    })
+}
+
+impl SendRow {
+    pub fn into_send(self) -> StoreResult<SendRecord> {
+        Ok(SendRecord {
+            id: self.id,
+            appid: AppId::parse(&self.appid).map_err(|e| corrupt("sends.appid", e))?,
+            kind: self.kind,
+            template_id: TemplateId::parse(&self.template_id)
+                .map_err(|e| corrupt("sends.template_id", e))?,
+            title: self.title,
+            spec: from_json("sends.spec", &self.spec)?,
+            state: SendState::parse(&self.state).map_err(|e| corrupt("sends.state", e))?,
+            expects: self.expects,
+            oks: self.oks,
+            fails: self.fails,
+            cursor: self.cursor,
+            created_at: Timestamp::from_millis(self.created_at),
+            started_at: self.started_at.map(Timestamp::from_millis),
+            finished_at: self.finished_at.map(Timestamp::from_millis),
+            claim: self.claim,
+        })
+    }
+}
+
+/// A `tags` row.
+pub struct TagRow {
+    pub id: i64,
+    pub appid: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+impl TagRow {
+    pub fn into_tag(self) -> StoreResult<Tag> {
+        Ok(Tag {
+            id: self.id,
+            appid: AppId::parse(&self.appid).map_err(|e| corrupt("tags.appid", e))?,
+            name: self.name,
+            created_at: Timestamp::from_millis(self.created_at),
+        })
+    }
+}
+
+pub const CLICK_COLUMNS: &str = "id, message_id, send_id, openid, url, at, user_agent";
+
+/// A `clicks` row.
+pub struct ClickRow {
+    pub id: i64,
+    pub message_id: i64,
+    pub send_id: Option<i64>,
+    pub openid: String,
+    pub url: String,
+    pub at: i64,
+    pub user_agent: Option<String>,
+}
+
+impl ClickRow {
+    pub fn into_click(self) -> StoreResult<Click> {
+        Ok(Click {
+            id: self.id,
+            message_id: self.message_id,
+            send_id: self.send_id,
+            openid: OpenId::parse(&self.openid).map_err(|e| corrupt("clicks.openid", e))?,
+            url: self.url,
+            at: Timestamp::from_millis(self.at),
+            user_agent: self.user_agent,
+        })
+    }
+}
+
+/// The SQL that selects an audience's users after a cursor, for both
+/// backends: `{p}N` stands for the Nth parameter (appid, cursor, limit, then
+/// the audience's list as a JSON array); `text_list` and `int_list` are each
+/// backend's way to unnest that array. Returns the query and its list.
+pub fn audience_sql(
+    audience: &Audience,
+    columns: &str,
+    text_list: &str,
+    int_list: &str,
+) -> (String, AudienceParams) {
+    let cols: String = columns
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    match audience {
+        Audience::All { .. } => (
+            format!("SELECT {cols} FROM users u WHERE u.appid = {{p}}1 AND u.openid > {{p}}2 ORDER BY u.openid LIMIT {{p}}3"),
+            AudienceParams::None,
+        ),
+        Audience::OpenIds { openids } => (
+            format!(
+                "SELECT {cols} FROM users u WHERE u.appid = {{p}}1 AND u.openid > {{p}}2 \
+                 AND u.openid IN ({text_list}) ORDER BY u.openid LIMIT {{p}}3"
+            ),
+            AudienceParams::List(json(&openids.iter().map(|o| o.as_str()).collect::<Vec<_>>())),
+        ),
+        Audience::Tags { tag_ids, r#match } => {
+            let having = match r#match {
+                Match::Any => String::new(),
+                Match::All => format!(" HAVING COUNT(DISTINCT t.tag_id) = {}", tag_ids.len()),
+            };
+            (
+                format!(
+                    "SELECT {cols} FROM users u JOIN user_tags t ON t.appid = u.appid AND t.openid = u.openid \
+                     WHERE u.appid = {{p}}1 AND u.openid > {{p}}2 AND t.tag_id IN ({int_list}) \
+                     GROUP BY {cols} {having} ORDER BY u.openid LIMIT {{p}}3"
+                ),
+                AudienceParams::List(json(tag_ids)),
+            )
+        }
+    }
+}
+
+/// The extra parameter an audience query takes.
+#[derive(Debug, Clone)]
+pub enum AudienceParams {
+    None,
+    /// A JSON array, bound as the 4th parameter.
+    List(String),
 }

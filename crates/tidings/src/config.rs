@@ -11,7 +11,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use tidings_engine::TokenPolicy;
 use tidings_http::ClientIpSource;
-use tidings_service::ServiceConfig;
+use tidings_service::{ServiceConfig, WorkerConfig};
 
 use crate::logging::LogFormat;
 use crate::store::DatabaseUrl;
@@ -49,6 +49,12 @@ pub struct Settings {
     pub egress_ips: Vec<String>,
     /// Serve Prometheus metrics at `/metrics`.
     pub metrics: bool,
+    /// Run the delivery worker in this process (segment sends).
+    pub worker: bool,
+    /// Recipients per segment-send chunk (one transaction each).
+    pub worker_chunk_size: u32,
+    /// Seconds a worker's claim on a send lasts without progress.
+    pub job_lease_secs: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +81,9 @@ impl Default for Settings {
             client_ip: ClientIpSetting::Peer,
             egress_ips: vec!["127.0.0.1".into()],
             metrics: true,
+            worker: true,
+            worker_chunk_size: service.worker.chunk_size,
+            job_lease_secs: service.worker.lease_secs,
         }
     }
 }
@@ -131,6 +140,11 @@ impl Settings {
             self.failure_window_secs > 0,
             "failure_window_secs must be positive"
         );
+        anyhow::ensure!(
+            (1..=10_000).contains(&self.worker_chunk_size),
+            "worker_chunk_size must be 1 to 10000"
+        );
+        anyhow::ensure!(self.job_lease_secs > 0, "job_lease_secs must be positive");
         if let Some(key) = &self.admin_key {
             anyhow::ensure!(
                 key.len() >= 16,
@@ -153,6 +167,11 @@ impl Settings {
             secret_failures_per_ip: self.secret_failures_per_ip,
             failure_window_secs: self.failure_window_secs,
             cache_ttl: Duration::from_secs(self.cache_ttl_secs),
+            worker: WorkerConfig {
+                chunk_size: self.worker_chunk_size,
+                lease_secs: self.job_lease_secs,
+                ..WorkerConfig::default()
+            },
         }
     }
 
@@ -166,7 +185,7 @@ impl Settings {
 
 /// The settings read from `TIDINGS_*` variables (others, such as the test
 /// suite's `TIDINGS_TEST_PG_URL`, are not settings).
-const ENV_KEYS: [&str; 13] = [
+const ENV_KEYS: [&str; 16] = [
     "listen",
     "database_url",
     "log_format",
@@ -180,6 +199,9 @@ const ENV_KEYS: [&str; 13] = [
     "client_ip",
     "egress_ips",
     "metrics",
+    "worker",
+    "worker_chunk_size",
+    "job_lease_secs",
 ];
 
 #[cfg(test)]

@@ -152,9 +152,16 @@ pub struct MessageView {
     /// The emphasized keyword, shown large above the rows.
     emphasis: Option<Row>,
     page: Option<String>,
+    url: Option<String>,
+    /// The tracked link of the card's jump target (`/r/{token}`).
+    link: Option<String>,
+    /// delivered, read or clicked.
+    status: String,
+    send_id: Option<i64>,
     created_at: i64,
     read: bool,
     read_at: Option<i64>,
+    clicked_at: Option<i64>,
 }
 
 impl From<Message> for MessageView {
@@ -166,9 +173,14 @@ impl From<Message> for MessageView {
             title: m.title,
             rows: m.rows,
             page: m.page,
+            url: m.url,
+            link: m.link_token.map(|t| format!("/r/{t}")),
+            status: m.status,
+            send_id: m.send_id,
             created_at: m.created_at.as_millis(),
             read: m.read_at.is_some(),
             read_at: m.read_at.map(|t| t.as_millis()),
+            clicked_at: m.clicked_at.map(|t| t.as_millis()),
         }
     }
 }

@@ -1,0 +1,234 @@
+//! Segment sends: an audience, per-recipient personalization, and the state
+//! of the job that delivers them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::app::AppId;
+use crate::clock::Timestamp;
+use crate::error::ParseError;
+use crate::template::TemplateId;
+use crate::user::{OpenId, User};
+
+/// At most this many openids in an explicit audience list.
+pub const MAX_OPENID_LIST: usize = 10_000;
+
+/// A tag's name: 1 to 30 characters, trimmed.
+pub fn parse_tag_name(raw: &str) -> Result<String, ParseError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 30 || name.chars().any(char::is_control) {
+        return Err(ParseError::new("name", "must be 1 to 30 characters"));
+    }
+    Ok(name.to_owned())
+}
+
+/// A tag of one app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tag {
+    pub id: i64,
+    #[serde(skip)]
+    pub appid: AppId,
+    pub name: String,
+    pub created_at: Timestamp,
+}
+
+/// How a tag audience combines its tags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Match {
+    #[default]
+    Any,
+    All,
+}
+
+/// Who a segment send goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    OpenIds { openids: Vec<OpenId> },
+    Tags {
+        tag_ids: Vec<i64>,
+        #[serde(default)]
+        r#match: Match,
+    },
+    All { all: bool },
+}
+
+impl Audience {
+    pub fn check(&self) -> Result<(), ParseError> {
+        match self {
+            Audience::OpenIds { openids } if openids.is_empty() => {
+                Err(ParseError::new("audience", "openids is empty"))
+            }
+            Audience::OpenIds { openids } if openids.len() > MAX_OPENID_LIST => Err(ParseError::new(
+                "audience",
+                format!("at most {MAX_OPENID_LIST} openids; use a tag for more"),
+            )),
+            Audience::Tags { tag_ids, .. } if tag_ids.is_empty() || tag_ids.len() > 20 => {
+                Err(ParseError::new("audience", "tag_ids holds 1 to 20 tags"))
+            }
+            Audience::All { all: false } => Err(ParseError::new("audience", "all must be true")),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A send job's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SendState {
+    Queued,
+    Running,
+    Finished,
+    Failed,
+    Cancelled,
+}
+
+impl SendState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendState::Queued => "queued",
+            SendState::Running => "running",
+            SendState::Finished => "finished",
+            SendState::Failed => "failed",
+            SendState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        Ok(match raw {
+            "queued" => SendState::Queued,
+            "running" => SendState::Running,
+            "finished" => SendState::Finished,
+            "failed" => SendState::Failed,
+            "cancelled" => SendState::Cancelled,
+            _ => return Err(ParseError::new("state", "unknown send state")),
+        })
+    }
+
+    pub fn is_done(self) -> bool {
+        matches!(self, SendState::Finished | SendState::Failed | SendState::Cancelled)
+    }
+}
+
+/// What a segment send delivers, as submitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SendSpec {
+    pub data: Option<Value>,
+    pub page: Option<String>,
+    pub url: Option<String>,
+    pub color: Option<String>,
+    pub emphasis_keyword: Option<String>,
+    pub audience: Option<Audience>,
+}
+
+/// A send record: one single send, or a segment send job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendRecord {
+    pub id: i64,
+    pub appid: AppId,
+    /// `single` or `segment`.
+    pub kind: String,
+    pub template_id: TemplateId,
+    pub title: String,
+    pub spec: SendSpec,
+    pub state: SendState,
+    pub expects: i64,
+    pub oks: i64,
+    pub fails: i64,
+    /// The last openid handed out, for keyset paging of the audience.
+    pub cursor: Option<String>,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    /// The token of the worker's current lease, while one holds it.
+    pub claim: Option<String>,
+}
+
+/// Replaces `{{PROFILE-field}}` and `{{PROFILE-field|default}}` in every
+/// `value` of a send's data with the recipient's field (`nickname`, or a
+/// profile field); a missing field renders empty or as the default.
+pub fn personalize(data: &Value, user: &User) -> Value {
+    let mut out = data.clone();
+    if let Value::Object(map) = &mut out {
+        for entry in map.values_mut() {
+            if let Some(Value::String(v)) = entry.get_mut("value") {
+                *v = fill_placeholders(v, user);
+            }
+        }
+    }
+    out
+}
+
+fn field(user: &User, name: &str) -> Option<String> {
+    if name == "nickname" {
+        return user.nickname.clone().filter(|n| !n.is_empty());
+    }
+    match user.profile.get(name)? {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn fill_placeholders(template: &str, user: &User) -> String {
+    const OPEN: &str = "{{PROFILE-";
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find(OPEN) {
+        let after = &rest[start + OPEN.len()..];
+        let Some(end) = after.find("}}") else { break };
+        out.push_str(&rest[..start]);
+        let inner = &after[..end];
+        let (name, default) = inner.split_once('|').unwrap_or((inner, ""));
+        out.push_str(&field(user, name.trim()).unwrap_or_else(|| default.to_owned()));
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn user() -> User {
+        User {
+            appid: AppId::generate(),
+            openid: OpenId::generate(),
+            nickname: Some("小明".into()),
+            profile: json!({"city": "广州", "level": 3}).as_object().unwrap().clone(),
+            created_at: Timestamp::from_millis(0),
+        }
+    }
+
+    #[test]
+    fn placeholders_take_profile_fields_or_defaults() {
+        let data = json!({
+            "keyword1": {"value": "{{PROFILE-nickname}}您好"},
+            "keyword2": {"value": "{{PROFILE-city}}·{{PROFILE-level}}级", "color": "#173177"},
+            "keyword3": {"value": "{{PROFILE-country|中国}}/{{PROFILE-street}}"},
+            "keyword4": {"value": "no placeholder {{PROFILE-unclosed"},
+        });
+        let out = personalize(&data, &user());
+        assert_eq!(out["keyword1"]["value"], "小明您好");
+        assert_eq!(out["keyword2"]["value"], "广州·3级");
+        assert_eq!(out["keyword2"]["color"], "#173177");
+        assert_eq!(out["keyword3"]["value"], "中国/");
+        assert_eq!(out["keyword4"]["value"], "no placeholder {{PROFILE-unclosed");
+    }
+
+    #[test]
+    fn audiences_parse_and_check() {
+        let a: Audience = serde_json::from_value(json!({"tag_ids": [1, 2], "match": "all"})).unwrap();
+        assert_eq!(a, Audience::Tags { tag_ids: vec![1, 2], r#match: Match::All });
+        let b: Audience = serde_json::from_value(json!({"all": true})).unwrap();
+        assert!(b.check().is_ok());
+        let c: Audience = serde_json::from_value(json!({"openids": []})).unwrap();
+        assert!(c.check().is_err());
+        assert!(serde_json::from_value::<Audience>(json!({"nobody": 1})).is_err());
+    }
+}

@@ -1,0 +1,50 @@
+//! `GET /r/{token}`: a card's tracked link. Records the click, then
+//! redirects to a web page, or shows a landing page naming the mini-program
+//! page (a browser cannot open one).
+
+use std::sync::Arc;
+
+use axum::extract::Path;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use tidings_engine::message::LinkTarget;
+use tidings_service::ServiceError;
+
+use crate::AppState;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new().route("/r/{token}", get(follow))
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+async fn follow(
+    axum::extract::State(state): crate::State,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
+    match state.services.segments.follow(&token, ua).await {
+        Ok((_, LinkTarget::Url(url))) => Redirect::to(&url).into_response(),
+        Ok((message, LinkTarget::Page(page))) => Html(format!(
+            "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\
+             <body><h1>{title}</h1><p>请在小程序中打开页面：</p><p><code id=\"page\">{page}</code></p></body></html>",
+            title = escape(&message.title),
+            page = escape(&page),
+        ))
+        .into_response(),
+        Err(ServiceError::NotFound(_)) => (StatusCode::NOT_FOUND, Html("<!doctype html><p>链接不存在</p>")).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "following a link failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, Html("<!doctype html><p>暂时无法打开</p>")).into_response()
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Segment sends: one template to an audience, personalized per recipient,
+//! delivered by the worker as a resumable job. Also send records, their
+//! recipients and clicks, for single sends and segment sends alike.
+
+use std::sync::Arc;
+
+use tidings_engine::message::{check_page, check_url, render, LinkTarget};
+use tidings_engine::segment::personalize;
+use tidings_engine::{AppId, AppKind, Clock, Message, SendRecord, SendSpec, User};
+use tidings_store::{Click, NewSend, Store};
+use tokio::sync::Notify;
+
+use crate::apps::AppService;
+use crate::templates::TemplateService;
+use crate::tokens::Caller;
+use crate::ServiceError;
+
+/// A segment send as submitted.
+#[derive(Debug, Clone)]
+pub struct NewSegmentSend {
+    pub template_id: String,
+    pub spec: SendSpec,
+}
+
+#[derive(Clone)]
+pub struct SegmentService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    apps: AppService,
+    templates: TemplateService,
+    wake: Arc<Notify>,
+}
+
+/// Statuses a recipient can be in.
+pub const RECIPIENT_STATUSES: [&str; 4] = ["delivered", "read", "clicked", "failed"];
+
+impl SegmentService {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        apps: AppService,
+        templates: TemplateService,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            apps,
+            templates,
+            wake,
+        }
+    }
+
+    /// Checks the send once (template, target, data with placeholders as
+    /// they are), counts the audience and queues the job.
+    pub async fn create(&self, appid: &AppId, new: NewSegmentSend) -> Result<SendRecord, ServiceError> {
+        let app = self.apps.get(appid).await?;
+        let caller = Caller {
+            appid: app.appid.clone(),
+            kind: app.kind,
+        };
+        let template = self.templates.get_own(&caller, &new.template_id).await?;
+        let mut spec = new.spec;
+        let audience = spec
+            .audience
+            .clone()
+            .ok_or_else(|| tidings_engine::ParseError::new("audience", "is required"))?;
+        audience.check()?;
+        spec.page = check_page(spec.page.as_deref(), &app.pages).map_err(ServiceError::InvalidPage)?;
+        spec.url = spec.url.as_deref().filter(|u| !u.is_empty()).map(check_url).transpose()?;
+        if app.kind != AppKind::Miniprogram && spec.page.is_some() {
+            return Err(tidings_engine::ParseError::new("page", "only miniprogram apps have pages").into());
+        }
+        render(&template, spec.data.as_ref(), spec.color.as_deref(), spec.emphasis_keyword.as_deref())
+            .map_err(ServiceError::InvalidData)?;
+        let expects = self.store.count_audience(appid, &audience).await?;
+        let send = self
+            .store
+            .create_send(&NewSend {
+                appid: appid.clone(),
+                template_id: template.template_id.clone(),
+                title: template.title.clone(),
+                spec,
+                expects,
+                created_at: self.clock.now(),
+            })
+            .await?;
+        self.wake.notify_one();
+        Ok(send)
+    }
+
+    pub async fn get(&self, id: i64) -> Result<SendRecord, ServiceError> {
+        self.store.get_send(id).await?.ok_or(ServiceError::NotFound("send"))
+    }
+
+    pub async fn list(&self, appid: &AppId, before: Option<i64>, limit: u32) -> Result<Vec<SendRecord>, ServiceError> {
+        self.apps.get(appid).await?;
+        Ok(self.store.list_sends(appid, before, limit.clamp(1, 100)).await?)
+    }
+
+    pub async fn cancel(&self, id: i64) -> Result<SendRecord, ServiceError> {
+        self.store
+            .cancel_send(id, self.clock.now())
+            .await?
+            .ok_or(ServiceError::NotFound("send"))
+    }
+
+    pub async fn recipients(
+        &self,
+        id: i64,
+        status: Option<&str>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Message>, ServiceError> {
+        if let Some(s) = status {
+            if !RECIPIENT_STATUSES.contains(&s) {
+                return Err(tidings_engine::ParseError::new("status", "delivered, read, clicked or failed").into());
+            }
+        }
+        self.get(id).await?;
+        Ok(self.store.list_recipients(id, status, after, limit.clamp(1, 1000)).await?)
+    }
+
+    pub async fn clicks(&self, id: i64, after: Option<i64>, limit: u32) -> Result<Vec<Click>, ServiceError> {
+        self.get(id).await?;
+        Ok(self.store.list_clicks(id, after, limit.clamp(1, 1000)).await?)
+    }
+
+    /// Follows a tracking link: records the click, returns where it goes.
+    pub async fn follow(&self, token: &str, user_agent: Option<&str>) -> Result<(Message, LinkTarget), ServiceError> {
+        if token.len() != 22 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+            return Err(ServiceError::NotFound("link"));
+        }
+        let message = self
+            .store
+            .message_by_link(token)
+            .await?
+            .ok_or(ServiceError::NotFound("link"))?;
+        let target = message.target().ok_or(ServiceError::NotFound("link"))?;
+        let url = match &target {
+            LinkTarget::Url(u) | LinkTarget::Page(u) => u.clone(),
+        };
+        let ua = user_agent.map(|u| u.chars().take(512).collect::<String>());
+        self.store
+            .record_click(&message, &url, ua.as_deref(), self.clock.now())
+            .await?;
+        Ok((message, target))
+    }
+}
+
+/// Renders one recipient's card of a segment send.
+pub(crate) fn recipient_rows(
+    template: &tidings_engine::Template,
+    spec: &SendSpec,
+    user: &User,
+) -> Result<tidings_engine::Rendered, String> {
+    let data = spec.data.as_ref().map(|d| personalize(d, user));
+    render(template, data.as_ref(), spec.color.as_deref(), spec.emphasis_keyword.as_deref())
+        .map_err(|e| format!("data does not fit this recipient: {e}"))
+}

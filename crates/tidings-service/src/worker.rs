@@ -1,0 +1,173 @@
+//! The delivery worker: claims queued segment sends and delivers them in
+//! keyset-paged chunks. Each chunk's messages, counts and the job's cursor
+//! commit in one transaction, so a crash resumes at the cursor with no
+//! recipient twice and none skipped (a unique index on (send, openid) holds
+//! even against two workers).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::RngCore;
+use tidings_engine::message::new_link_token;
+use tidings_engine::{Clock, SendRecord};
+use tidings_store::{Chunk, ChunkMessage, ChunkOutcome, Store};
+use tokio::sync::{watch, Notify};
+
+use crate::hub::InboxHub;
+use crate::segments::recipient_rows;
+
+/// Tunables of the worker.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// Recipients per chunk (and per transaction).
+    pub chunk_size: u32,
+    /// How long a claim holds without a commit before another worker may
+    /// take the send over.
+    pub lease_secs: i64,
+    /// How often an idle worker looks for work that another node queued.
+    pub poll: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            chunk_size: 1000,
+            lease_secs: 10,
+            poll: Duration::from_millis(500),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Worker {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    hub: InboxHub,
+    wake: Arc<Notify>,
+    config: WorkerConfig,
+}
+
+fn claim_token() -> String {
+    let mut b = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+impl Worker {
+    pub(crate) fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, hub: InboxHub, wake: Arc<Notify>, config: WorkerConfig) -> Self {
+        Self {
+            store,
+            clock,
+            hub,
+            wake,
+            config,
+        }
+    }
+
+    /// Runs until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            match self.run_once().await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(error = %e, "delivery worker failed; retrying"),
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.config.poll) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    /// Claims one send and works on it until it is done or lost; false when
+    /// there was nothing to claim.
+    pub async fn run_once(&self) -> Result<bool, tidings_store::StoreError> {
+        let now = self.clock.now();
+        let claim = claim_token();
+        let Some(send) = self
+            .store
+            .claim_send(now, now.plus_secs(self.config.lease_secs), &claim)
+            .await?
+        else {
+            return Ok(false);
+        };
+        tracing::info!(send_id = send.id, cursor = ?send.cursor, "delivering segment send");
+        self.deliver(send).await?;
+        Ok(true)
+    }
+
+    async fn deliver(&self, mut send: SendRecord) -> Result<(), tidings_store::StoreError> {
+        let Some(audience) = send.spec.audience.clone() else {
+            return Ok(());
+        };
+        let template = self.store.get_template(&send.template_id).await?;
+        loop {
+            let users = self
+                .store
+                .audience_page(&send.appid, &audience, send.cursor.as_deref(), self.config.chunk_size)
+                .await?;
+            let done = (users.len() as u32) < self.config.chunk_size;
+            let messages: Vec<ChunkMessage> = users
+                .iter()
+                .map(|u| {
+                    let rendered = match &template {
+                        Some(t) => recipient_rows(t, &send.spec, u),
+                        None => Err("the template was deleted".to_owned()),
+                    };
+                    match rendered {
+                        Ok(r) => ChunkMessage {
+                            openid: u.openid.clone(),
+                            rows: r.rows,
+                            emphasis: r.emphasis,
+                            link_token: (send.spec.page.is_some() || send.spec.url.is_some()).then(new_link_token),
+                            failed_reason: None,
+                        },
+                        Err(reason) => ChunkMessage {
+                            openid: u.openid.clone(),
+                            rows: Vec::new(),
+                            emphasis: None,
+                            link_token: None,
+                            failed_reason: Some(reason),
+                        },
+                    }
+                })
+                .collect();
+            let now = self.clock.now();
+            let cursor = users.last().map(|u| u.openid.as_str().to_owned()).or(send.cursor.clone());
+            let chunk = Chunk {
+                send: send.clone(),
+                messages,
+                cursor: cursor.clone(),
+                done,
+                now,
+                lease_until: now.plus_secs(self.config.lease_secs),
+            };
+            match self.store.commit_chunk(&chunk).await? {
+                ChunkOutcome::Committed { oks, fails } => {
+                    metrics::counter!("tidings_segment_messages_total", "result" => "delivered").increment(oks as u64);
+                    metrics::counter!("tidings_segment_messages_total", "result" => "failed").increment(fails as u64);
+                    for m in chunk.messages.iter().filter(|m| m.failed_reason.is_none()) {
+                        self.hub.notify(&send.appid, &m.openid);
+                    }
+                }
+                ChunkOutcome::Cancelled => {
+                    tracing::info!(send_id = send.id, "segment send cancelled");
+                    return Ok(());
+                }
+                ChunkOutcome::LeaseLost => {
+                    tracing::warn!(send_id = send.id, "lease lost to another worker");
+                    return Ok(());
+                }
+            }
+            if done {
+                tracing::info!(send_id = send.id, "segment send finished");
+                return Ok(());
+            }
+            send.cursor = cursor;
+        }
+    }
+}

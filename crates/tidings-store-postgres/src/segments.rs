@@ -1,0 +1,433 @@
+//! The SQL of imports, tags, segment sends, recipients and clicks.
+
+use deadpool_postgres::GenericClient;
+use tidings_engine::{AppId, Audience, Message, OpenId, SendRecord, Tag, Timestamp, User};
+use tidings_store::rows::{
+    audience_sql, spec_json, AudienceParams, ClickRow, SendRow, TagRow, UserRow,
+    CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
+};
+use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreError, StoreResult};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
+
+use crate::sends::message_row;
+use crate::{backend, PgStore};
+
+const TEXT_LIST: &str = "SELECT jsonb_array_elements_text($4::text::jsonb)";
+const INT_LIST: &str = "SELECT (jsonb_array_elements_text($4::text::jsonb))::bigint";
+const TAG_COLUMNS: &str = "id, appid, name, created_at";
+
+fn send_row(r: &Row) -> SendRow {
+    SendRow {
+        id: r.get(0),
+        appid: r.get(1),
+        kind: r.get(2),
+        template_id: r.get(3),
+        title: r.get(4),
+        spec: r.get(5),
+        state: r.get(6),
+        expects: r.get(7),
+        oks: r.get(8),
+        fails: r.get(9),
+        cursor: r.get(10),
+        created_at: r.get(11),
+        started_at: r.get(12),
+        finished_at: r.get(13),
+        claim: r.get(14),
+    }
+}
+
+fn tag_row(r: &Row) -> TagRow {
+    TagRow {
+        id: r.get(0),
+        appid: r.get(1),
+        name: r.get(2),
+        created_at: r.get(3),
+    }
+}
+
+fn user_row(r: &Row) -> UserRow {
+    UserRow {
+        appid: r.get(0),
+        openid: r.get(1),
+        nickname: r.get(2),
+        profile: r.get(3),
+        created_at: r.get(4),
+    }
+}
+
+fn click_row(r: &Row) -> ClickRow {
+    ClickRow {
+        id: r.get(0),
+        message_id: r.get(1),
+        send_id: r.get(2),
+        openid: r.get(3),
+        url: r.get(4),
+        at: r.get(5),
+        user_agent: r.get(6),
+    }
+}
+
+fn openid_list(openids: &[OpenId]) -> Vec<String> {
+    openids.iter().map(|o| o.as_str().to_owned()).collect()
+}
+
+impl PgStore {
+    async fn sends_where(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<SendRecord>> {
+        let client = self.client().await?;
+        let rows = client.query(sql, params).await.map_err(backend)?;
+        rows.iter().map(|r| send_row(r).into_send()).collect()
+    }
+
+    async fn messages_where(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Message>> {
+        let client = self.client().await?;
+        let rows = client.query(sql, params).await.map_err(backend)?;
+        rows.iter().map(|r| message_row(r).into_message()).collect()
+    }
+
+    pub(crate) async fn pg_upsert_users(&self, users: &[User]) -> StoreResult<u64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let stmt = tx
+            .prepare_cached(&format!(
+                "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (appid, openid) DO UPDATE SET nickname = excluded.nickname, profile = excluded.profile"
+            ))
+            .await
+            .map_err(backend)?;
+        let mut n = 0;
+        for u in users {
+            let row = UserRow::from_user(u);
+            n += tx
+                .execute(&stmt, &[&row.appid, &row.openid, &row.nickname, &row.profile, &row.created_at])
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(n)
+    }
+
+    pub(crate) async fn pg_create_tag(&self, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                &format!("INSERT INTO tags (appid, name, created_at) VALUES ($1, $2, $3) RETURNING {TAG_COLUMNS}"),
+                &[&appid.as_str(), &name, &now.as_millis()],
+            )
+            .await
+            .map_err(backend)?;
+        tag_row(&row).into_tag()
+    }
+
+    pub(crate) async fn pg_list_tags(&self, appid: &AppId) -> StoreResult<Vec<Tag>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("SELECT {TAG_COLUMNS} FROM tags WHERE appid = $1 ORDER BY id"),
+                &[&appid.as_str()],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(|r| tag_row(r).into_tag()).collect()
+    }
+
+    pub(crate) async fn pg_rename_tag(&self, appid: &AppId, id: i64, name: &str) -> StoreResult<Option<Tag>> {
+        let client = self.client().await?;
+        client
+            .query_opt(
+                &format!("UPDATE tags SET name = $3 WHERE appid = $1 AND id = $2 RETURNING {TAG_COLUMNS}"),
+                &[&appid.as_str(), &id, &name],
+            )
+            .await
+            .map_err(backend)?
+            .map(|r| tag_row(&r).into_tag())
+            .transpose()
+    }
+
+    pub(crate) async fn pg_delete_tag(&self, appid: &AppId, id: i64) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let n = client
+            .execute("DELETE FROM tags WHERE appid = $1 AND id = $2", &[&appid.as_str(), &id])
+            .await
+            .map_err(backend)?;
+        Ok(n > 0)
+    }
+
+    pub(crate) async fn pg_tag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO user_tags (appid, openid, tag_id)
+                 SELECT u.appid, u.openid, t.id FROM users u JOIN tags t ON t.appid = u.appid
+                 WHERE u.appid = $1 AND t.id = $2 AND u.openid = ANY($3)
+                 ON CONFLICT DO NOTHING",
+                &[&appid.as_str(), &tag_id, &openid_list(openids)],
+            )
+            .await
+            .map_err(backend)
+    }
+
+    pub(crate) async fn pg_untag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "DELETE FROM user_tags WHERE appid = $1 AND tag_id = $2 AND openid = ANY($3)",
+                &[&appid.as_str(), &tag_id, &openid_list(openids)],
+            )
+            .await
+            .map_err(backend)
+    }
+
+    pub(crate) async fn pg_create_send(&self, s: &NewSend) -> StoreResult<SendRecord> {
+        self.sends_where(
+            &format!(
+                "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, created_at)
+                 VALUES ($1, 'segment', $2, $3, $4, 'queued', $5, $6) RETURNING {SEND_COLUMNS}"
+            ),
+            &[
+                &s.appid.as_str(),
+                &s.template_id.as_str(),
+                &s.title,
+                &spec_json(&s.spec),
+                &s.expects,
+                &s.created_at.as_millis(),
+            ],
+        )
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Backend("insert returned no row".into()))
+    }
+
+    pub(crate) async fn pg_get_send(&self, id: i64) -> StoreResult<Option<SendRecord>> {
+        Ok(self
+            .sends_where(&format!("SELECT {SEND_COLUMNS} FROM sends WHERE id = $1"), &[&id])
+            .await?
+            .pop())
+    }
+
+    pub(crate) async fn pg_list_sends(&self, appid: &AppId, before: Option<i64>, limit: u32) -> StoreResult<Vec<SendRecord>> {
+        self.sends_where(
+            &format!("SELECT {SEND_COLUMNS} FROM sends WHERE appid = $1 AND id < $2 ORDER BY id DESC LIMIT $3"),
+            &[&appid.as_str(), &before.unwrap_or(i64::MAX), &i64::from(limit)],
+        )
+        .await
+    }
+
+    pub(crate) async fn pg_cancel_send(&self, id: i64, now: Timestamp) -> StoreResult<Option<SendRecord>> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "UPDATE sends SET state = 'cancelled', finished_at = $2, claim = NULL
+                 WHERE id = $1 AND state IN ('queued', 'running')",
+                &[&id, &now.as_millis()],
+            )
+            .await
+            .map_err(backend)?;
+        self.pg_get_send(id).await
+    }
+
+    /// `SKIP LOCKED`: nodes racing for sends each take a different one.
+    pub(crate) async fn pg_claim_send(&self, now: Timestamp, lease_until: Timestamp, claim: &str) -> StoreResult<Option<SendRecord>> {
+        Ok(self
+            .sends_where(
+                &format!(
+                    "UPDATE sends SET state = 'running', started_at = COALESCE(started_at, $1),
+                         lease_until = $2, claim = $3
+                     WHERE id = (SELECT id FROM sends
+                                 WHERE state = 'queued' OR (state = 'running' AND lease_until < $1)
+                                 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                     RETURNING {SEND_COLUMNS}"
+                ),
+                &[&now.as_millis(), &lease_until.as_millis(), &claim],
+            )
+            .await?
+            .pop())
+    }
+
+    pub(crate) async fn pg_count_audience(&self, appid: &AppId, audience: &Audience) -> StoreResult<i64> {
+        let (sql, extra) = audience_sql(audience, "openid", TEXT_LIST, INT_LIST);
+        let sql = format!("SELECT COUNT(*) FROM ({}) AS audience", sql.replace("{p}", "$"));
+        let client = self.client().await?;
+        let (empty, max) = ("", i64::MAX);
+        let row = match &extra {
+            AudienceParams::None => client.query_one(&sql, &[&appid.as_str(), &empty, &max]).await,
+            AudienceParams::List(list) => client.query_one(&sql, &[&appid.as_str(), &empty, &max, list]).await,
+        }
+        .map_err(backend)?;
+        Ok(row.get(0))
+    }
+
+    pub(crate) async fn pg_audience_page(
+        &self,
+        appid: &AppId,
+        audience: &Audience,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<User>> {
+        let (sql, extra) = audience_sql(audience, USER_COLUMNS, TEXT_LIST, INT_LIST);
+        let sql = sql.replace("{p}", "$");
+        let client = self.client().await?;
+        let (after, limit) = (after.unwrap_or(""), i64::from(limit));
+        let rows = match &extra {
+            AudienceParams::None => client.query(&sql, &[&appid.as_str(), &after, &limit]).await,
+            AudienceParams::List(list) => client.query(&sql, &[&appid.as_str(), &after, &limit, list]).await,
+        }
+        .map_err(backend)?;
+        rows.iter().map(|r| user_row(r).into_user()).collect()
+    }
+
+    pub(crate) async fn pg_commit_chunk(&self, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let outcome = commit_chunk_in(&tx, chunk).await?;
+        if matches!(outcome, ChunkOutcome::Committed { .. }) {
+            tx.commit().await.map_err(backend)?;
+        }
+        Ok(outcome)
+    }
+
+    pub(crate) async fn pg_list_recipients(
+        &self,
+        send_id: i64,
+        status: Option<&str>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
+        self.messages_where(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages
+                 WHERE send_id = $1 AND id > $2 AND ($3::text IS NULL OR status = $3) ORDER BY id LIMIT $4"
+            ),
+            &[&send_id, &after.unwrap_or(0), &status, &i64::from(limit)],
+        )
+        .await
+    }
+
+    pub(crate) async fn pg_messages_after(&self, appid: &AppId, openid: &OpenId, after: i64, limit: u32) -> StoreResult<Vec<Message>> {
+        self.messages_where(
+            &format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages
+                 WHERE appid = $1 AND openid = $2 AND id > $3 AND status <> 'failed' ORDER BY id LIMIT $4"
+            ),
+            &[&appid.as_str(), &openid.as_str(), &after, &i64::from(limit)],
+        )
+        .await
+    }
+
+    pub(crate) async fn pg_message_by_link(&self, token: &str) -> StoreResult<Option<Message>> {
+        Ok(self
+            .messages_where(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE link_token = $1"), &[&token])
+            .await?
+            .pop())
+    }
+
+    pub(crate) async fn pg_record_click(
+        &self,
+        m: &Message,
+        url: &str,
+        user_agent: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Click> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        tx.execute(
+            "UPDATE messages SET status = 'clicked', clicked_at = COALESCE(clicked_at, $2),
+                 read_at = COALESCE(read_at, $2)
+             WHERE id = $1",
+            &[&m.id, &now.as_millis()],
+        )
+        .await
+        .map_err(backend)?;
+        let row = tx
+            .query_one(
+                &format!(
+                    "INSERT INTO clicks (message_id, send_id, appid, openid, url, at, user_agent)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {CLICK_COLUMNS}"
+                ),
+                &[&m.id, &m.send_id, &m.appid.as_str(), &m.openid.as_str(), &url, &now.as_millis(), &user_agent],
+            )
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        click_row(&row).into_click()
+    }
+
+    pub(crate) async fn pg_list_clicks(&self, send_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Click>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!("SELECT {CLICK_COLUMNS} FROM clicks WHERE send_id = $1 AND id > $2 ORDER BY id LIMIT $3"),
+                &[&send_id, &after.unwrap_or(0), &i64::from(limit)],
+            )
+            .await
+            .map_err(backend)?;
+        rows.iter().map(|r| click_row(r).into_click()).collect()
+    }
+}
+
+async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
+    let s = &chunk.send;
+    let state = tx
+        .query_opt("SELECT state, claim FROM sends WHERE id = $1 FOR UPDATE", &[&s.id])
+        .await
+        .map_err(backend)?
+        .map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1)));
+    match state {
+        Some((state, claim)) if state == "running" && claim == s.claim => {}
+        Some((state, _)) if state == "cancelled" => return Ok(ChunkOutcome::Cancelled),
+        _ => return Ok(ChunkOutcome::LeaseLost),
+    }
+    let now = chunk.now.as_millis();
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
+                                   send_id, status, failed_reason, link_token, url, delivered_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             ON CONFLICT (send_id, openid) DO NOTHING",
+        )
+        .await
+        .map_err(backend)?;
+    let (mut oks, mut fails) = (0i64, 0i64);
+    for m in &chunk.messages {
+        let failed = m.failed_reason.is_some();
+        let rows = serde_json::to_string(&m.rows).expect("rows serialize");
+        let n = tx
+            .execute(
+                &stmt,
+                &[
+                    &s.appid.as_str(),
+                    &m.openid.as_str(),
+                    &s.template_id.as_str(),
+                    &s.title,
+                    &rows,
+                    &m.emphasis.map(|e| e as i64),
+                    &s.spec.page,
+                    &now,
+                    &s.id,
+                    &if failed { "failed" } else { "delivered" },
+                    &m.failed_reason,
+                    &m.link_token,
+                    &s.spec.url,
+                    &(!failed).then_some(now),
+                ],
+            )
+            .await
+            .map_err(backend)? as i64;
+        if failed {
+            fails += n;
+        } else {
+            oks += n;
+        }
+    }
+    tx.execute(
+        "UPDATE sends SET cursor = $2, oks = oks + $3, fails = fails + $4, lease_until = $5,
+             state = CASE WHEN $6 THEN 'finished' ELSE 'running' END,
+             finished_at = CASE WHEN $6 THEN $7 ELSE NULL END,
+             claim = CASE WHEN $6 THEN NULL ELSE claim END
+         WHERE id = $1",
+        &[&s.id, &chunk.cursor, &oks, &fails, &chunk.lease_until.as_millis(), &chunk.done, &now],
+    )
+    .await
+    .map_err(backend)?;
+    Ok(ChunkOutcome::Committed { oks, fails })
+}

@@ -1,0 +1,404 @@
+//! The SQL of imports, tags, segment sends, recipients and clicks.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use tidings_engine::{AppId, Audience, Message, OpenId, SendRecord, Tag, Timestamp, User};
+use tidings_store::rows::{
+    audience_sql, spec_json, AudienceParams, ClickRow, MessageRow, SendRow, TagRow, UserRow,
+    CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
+};
+use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreResult};
+
+use crate::backend;
+use crate::sends::message_row;
+
+fn send_row(r: &Row<'_>) -> rusqlite::Result<SendRow> {
+    Ok(SendRow {
+        id: r.get(0)?,
+        appid: r.get(1)?,
+        kind: r.get(2)?,
+        template_id: r.get(3)?,
+        title: r.get(4)?,
+        spec: r.get(5)?,
+        state: r.get(6)?,
+        expects: r.get(7)?,
+        oks: r.get(8)?,
+        fails: r.get(9)?,
+        cursor: r.get(10)?,
+        created_at: r.get(11)?,
+        started_at: r.get(12)?,
+        finished_at: r.get(13)?,
+        claim: r.get(14)?,
+    })
+}
+
+fn tag_row(r: &Row<'_>) -> rusqlite::Result<TagRow> {
+    Ok(TagRow {
+        id: r.get(0)?,
+        appid: r.get(1)?,
+        name: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
+fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        appid: r.get(0)?,
+        openid: r.get(1)?,
+        nickname: r.get(2)?,
+        profile: r.get(3)?,
+        created_at: r.get(4)?,
+    })
+}
+
+fn click_row(r: &Row<'_>) -> rusqlite::Result<ClickRow> {
+    Ok(ClickRow {
+        id: r.get(0)?,
+        message_id: r.get(1)?,
+        send_id: r.get(2)?,
+        openid: r.get(3)?,
+        url: r.get(4)?,
+        at: r.get(5)?,
+        user_agent: r.get(6)?,
+    })
+}
+
+/// The audience list parameter, unnested.
+const JSON_LIST: &str = "SELECT value FROM json_each(?4)";
+
+fn openid_list(openids: &[OpenId]) -> String {
+    let raw: Vec<&str> = openids.iter().map(OpenId::as_str).collect();
+    serde_json::to_string(&raw).expect("strings serialize")
+}
+
+pub(crate) fn upsert_users(c: &Connection, users: &[User]) -> StoreResult<u64> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (appid, openid) DO UPDATE SET nickname = excluded.nickname, profile = excluded.profile"
+        ))
+        .map_err(backend)?;
+    let mut n = 0;
+    for u in users {
+        let row = UserRow::from_user(u);
+        n += stmt
+            .execute(params![row.appid, row.openid, row.nickname, row.profile, row.created_at])
+            .map_err(backend)? as u64;
+    }
+    Ok(n)
+}
+
+pub(crate) fn create_tag(c: &Connection, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag> {
+    c.prepare_cached(
+        "INSERT INTO tags (appid, name, created_at) VALUES (?1, ?2, ?3) RETURNING id, appid, name, created_at",
+    )
+    .map_err(backend)?
+    .query_row(params![appid.as_str(), name, now.as_millis()], tag_row)
+    .map_err(backend)?
+    .into_tag()
+}
+
+pub(crate) fn list_tags(c: &Connection, appid: &AppId) -> StoreResult<Vec<Tag>> {
+    let mut stmt = c
+        .prepare_cached("SELECT id, appid, name, created_at FROM tags WHERE appid = ?1 ORDER BY id")
+        .map_err(backend)?;
+    let rows = stmt.query_map([appid.as_str()], tag_row).map_err(backend)?;
+    rows.map(|r| r.map_err(backend).and_then(TagRow::into_tag)).collect()
+}
+
+pub(crate) fn rename_tag(c: &Connection, appid: &AppId, id: i64, name: &str) -> StoreResult<Option<Tag>> {
+    c.prepare_cached(
+        "UPDATE tags SET name = ?3 WHERE appid = ?1 AND id = ?2 RETURNING id, appid, name, created_at",
+    )
+    .map_err(backend)?
+    .query_row(params![appid.as_str(), id, name], tag_row)
+    .optional()
+    .map_err(backend)?
+    .map(TagRow::into_tag)
+    .transpose()
+}
+
+pub(crate) fn delete_tag(c: &Connection, appid: &AppId, id: i64) -> StoreResult<bool> {
+    let n = c
+        .prepare_cached("DELETE FROM tags WHERE appid = ?1 AND id = ?2")
+        .map_err(backend)?
+        .execute(params![appid.as_str(), id])
+        .map_err(backend)?;
+    Ok(n > 0)
+}
+
+pub(crate) fn tag_users(c: &Connection, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
+    let n = c
+        .prepare_cached(
+            "INSERT INTO user_tags (appid, openid, tag_id)
+             SELECT u.appid, u.openid, t.id FROM users u JOIN tags t ON t.appid = u.appid
+             WHERE u.appid = ?1 AND t.id = ?2 AND u.openid IN (SELECT value FROM json_each(?3))
+             ON CONFLICT DO NOTHING",
+        )
+        .map_err(backend)?
+        .execute(params![appid.as_str(), tag_id, openid_list(openids)])
+        .map_err(backend)?;
+    Ok(n as u64)
+}
+
+pub(crate) fn untag_users(c: &Connection, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
+    let n = c
+        .prepare_cached(
+            "DELETE FROM user_tags WHERE appid = ?1 AND tag_id = ?2
+             AND openid IN (SELECT value FROM json_each(?3))",
+        )
+        .map_err(backend)?
+        .execute(params![appid.as_str(), tag_id, openid_list(openids)])
+        .map_err(backend)?;
+    Ok(n as u64)
+}
+
+fn one_send(c: &Connection, sql: &str, p: impl rusqlite::Params) -> StoreResult<Option<SendRecord>> {
+    c.prepare_cached(sql)
+        .map_err(backend)?
+        .query_row(p, send_row)
+        .optional()
+        .map_err(backend)?
+        .map(SendRow::into_send)
+        .transpose()
+}
+
+pub(crate) fn create_send(c: &Connection, s: &NewSend) -> StoreResult<SendRecord> {
+    one_send(
+        c,
+        &format!(
+            "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, created_at)
+             VALUES (?1, 'segment', ?2, ?3, ?4, 'queued', ?5, ?6) RETURNING {SEND_COLUMNS}"
+        ),
+        params![
+            s.appid.as_str(),
+            s.template_id.as_str(),
+            s.title,
+            spec_json(&s.spec),
+            s.expects,
+            s.created_at.as_millis()
+        ],
+    )?
+    .ok_or_else(|| tidings_store::StoreError::Backend("insert returned no row".into()))
+}
+
+pub(crate) fn get_send(c: &Connection, id: i64) -> StoreResult<Option<SendRecord>> {
+    one_send(c, &format!("SELECT {SEND_COLUMNS} FROM sends WHERE id = ?1"), [id])
+}
+
+pub(crate) fn list_sends(c: &Connection, appid: &AppId, before: Option<i64>, limit: u32) -> StoreResult<Vec<SendRecord>> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {SEND_COLUMNS} FROM sends WHERE appid = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
+        ))
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(params![appid.as_str(), before.unwrap_or(i64::MAX), limit], send_row)
+        .map_err(backend)?;
+    rows.map(|r| r.map_err(backend).and_then(SendRow::into_send)).collect()
+}
+
+pub(crate) fn cancel_send(c: &Connection, id: i64, now: Timestamp) -> StoreResult<Option<SendRecord>> {
+    c.execute(
+        "UPDATE sends SET state = 'cancelled', finished_at = ?2, claim = NULL
+         WHERE id = ?1 AND state IN ('queued', 'running')",
+        params![id, now.as_millis()],
+    )
+    .map_err(backend)?;
+    get_send(c, id)
+}
+
+pub(crate) fn claim_send(
+    c: &Connection,
+    now: Timestamp,
+    lease_until: Timestamp,
+    claim: &str,
+) -> StoreResult<Option<SendRecord>> {
+    one_send(
+        c,
+        &format!(
+            "UPDATE sends SET state = 'running', started_at = COALESCE(started_at, ?1),
+                 lease_until = ?2, claim = ?3
+             WHERE id = (SELECT id FROM sends
+                         WHERE state = 'queued' OR (state = 'running' AND lease_until < ?1)
+                         ORDER BY id LIMIT 1)
+             RETURNING {SEND_COLUMNS}"
+        ),
+        params![now.as_millis(), lease_until.as_millis(), claim],
+    )
+}
+
+pub(crate) fn count_audience(c: &Connection, appid: &AppId, audience: &Audience) -> StoreResult<i64> {
+    let (sql, extra) = audience_sql(audience, "openid", JSON_LIST, JSON_LIST);
+    let sql = format!("SELECT COUNT(*) FROM ({})", sql.replace("{p}", "?"));
+    let mut stmt = c.prepare_cached(&sql).map_err(backend)?;
+    let n = match extra {
+        AudienceParams::None => stmt.query_row(params![appid.as_str(), "", i64::MAX], |r| r.get(0)),
+        AudienceParams::List(list) => stmt.query_row(params![appid.as_str(), "", i64::MAX, list], |r| r.get(0)),
+    };
+    n.map_err(backend)
+}
+
+pub(crate) fn audience_page(
+    c: &Connection,
+    appid: &AppId,
+    audience: &Audience,
+    after: Option<&str>,
+    limit: u32,
+) -> StoreResult<Vec<User>> {
+    let (sql, extra) = audience_sql(audience, USER_COLUMNS, JSON_LIST, JSON_LIST);
+    let mut stmt = c.prepare_cached(&sql.replace("{p}", "?")).map_err(backend)?;
+    let after = after.unwrap_or("");
+    let rows: Vec<UserRow> = match extra {
+        AudienceParams::None => stmt
+            .query_map(params![appid.as_str(), after, limit], user_row)
+            .map_err(backend)?
+            .collect::<Result<_, _>>(),
+        AudienceParams::List(list) => stmt
+            .query_map(params![appid.as_str(), after, limit, list], user_row)
+            .map_err(backend)?
+            .collect::<Result<_, _>>(),
+    }
+    .map_err(backend)?;
+    rows.into_iter().map(UserRow::into_user).collect()
+}
+
+/// Runs in the writer's transaction: the chunk's messages, the counts and
+/// the cursor are one commit.
+pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
+    let s = &chunk.send;
+    let state: Option<(String, Option<String>)> = c
+        .query_row("SELECT state, claim FROM sends WHERE id = ?1", [s.id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(backend)?;
+    match state {
+        Some((state, claim)) if state == "running" && claim == s.claim => {}
+        Some((state, _)) if state == "cancelled" => return Ok(ChunkOutcome::Cancelled),
+        _ => return Ok(ChunkOutcome::LeaseLost),
+    }
+    let now = chunk.now.as_millis();
+    let mut stmt = c
+        .prepare_cached(
+            "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
+                                   send_id, status, failed_reason, link_token, url, delivered_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT (send_id, openid) DO NOTHING",
+        )
+        .map_err(backend)?;
+    let (mut oks, mut fails) = (0i64, 0i64);
+    for m in &chunk.messages {
+        let failed = m.failed_reason.is_some();
+        let n = stmt
+            .execute(params![
+                s.appid.as_str(),
+                m.openid.as_str(),
+                s.template_id.as_str(),
+                s.title,
+                serde_json::to_string(&m.rows).expect("rows serialize"),
+                m.emphasis.map(|e| e as i64),
+                s.spec.page,
+                now,
+                s.id,
+                if failed { "failed" } else { "delivered" },
+                m.failed_reason,
+                m.link_token,
+                s.spec.url,
+                (!failed).then_some(now)
+            ])
+            .map_err(backend)? as i64;
+        if failed {
+            fails += n;
+        } else {
+            oks += n;
+        }
+    }
+    c.prepare_cached(
+        "UPDATE sends SET cursor = ?2, oks = oks + ?3, fails = fails + ?4, lease_until = ?5,
+             state = CASE WHEN ?6 THEN 'finished' ELSE 'running' END,
+             finished_at = CASE WHEN ?6 THEN ?7 ELSE NULL END,
+             claim = CASE WHEN ?6 THEN NULL ELSE claim END
+         WHERE id = ?1",
+    )
+    .map_err(backend)?
+    .execute(params![s.id, chunk.cursor, oks, fails, chunk.lease_until.as_millis(), chunk.done, now])
+    .map_err(backend)?;
+    Ok(ChunkOutcome::Committed { oks, fails })
+}
+
+fn messages(c: &Connection, sql: &str, p: impl rusqlite::Params) -> StoreResult<Vec<Message>> {
+    let mut stmt = c.prepare_cached(sql).map_err(backend)?;
+    let rows = stmt.query_map(p, message_row).map_err(backend)?;
+    rows.map(|r| r.map_err(backend).and_then(MessageRow::into_message)).collect()
+}
+
+pub(crate) fn list_recipients(
+    c: &Connection,
+    send_id: i64,
+    status: Option<&str>,
+    after: Option<i64>,
+    limit: u32,
+) -> StoreResult<Vec<Message>> {
+    messages(
+        c,
+        &format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE send_id = ?1 AND id > ?2 AND (?3 IS NULL OR status = ?3) ORDER BY id LIMIT ?4"
+        ),
+        params![send_id, after.unwrap_or(0), status, limit],
+    )
+}
+
+pub(crate) fn messages_after(c: &Connection, appid: &AppId, openid: &OpenId, after: i64, limit: u32) -> StoreResult<Vec<Message>> {
+    messages(
+        c,
+        &format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages
+             WHERE appid = ?1 AND openid = ?2 AND id > ?3 AND status <> 'failed' ORDER BY id LIMIT ?4"
+        ),
+        params![appid.as_str(), openid.as_str(), after, limit],
+    )
+}
+
+pub(crate) fn message_by_link(c: &Connection, token: &str) -> StoreResult<Option<Message>> {
+    Ok(messages(c, &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE link_token = ?1"), [token])?
+        .pop())
+}
+
+pub(crate) fn record_click(
+    c: &Connection,
+    m: &Message,
+    url: &str,
+    user_agent: Option<&str>,
+    now: Timestamp,
+) -> StoreResult<Click> {
+    c.prepare_cached(
+        "UPDATE messages SET status = 'clicked', clicked_at = COALESCE(clicked_at, ?2),
+             read_at = COALESCE(read_at, ?2)
+         WHERE id = ?1",
+    )
+    .map_err(backend)?
+    .execute(params![m.id, now.as_millis()])
+    .map_err(backend)?;
+    c.prepare_cached(&format!(
+        "INSERT INTO clicks (message_id, send_id, appid, openid, url, at, user_agent)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) RETURNING {CLICK_COLUMNS}"
+    ))
+    .map_err(backend)?
+    .query_row(
+        params![m.id, m.send_id, m.appid.as_str(), m.openid.as_str(), url, now.as_millis(), user_agent],
+        click_row,
+    )
+    .map_err(backend)?
+    .into_click()
+}
+
+pub(crate) fn list_clicks(c: &Connection, send_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Click>> {
+    let mut stmt = c
+        .prepare_cached(&format!(
+            "SELECT {CLICK_COLUMNS} FROM clicks WHERE send_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+        ))
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(params![send_id, after.unwrap_or(0), limit], click_row)
+        .map_err(backend)?;
+    rows.map(|r| r.map_err(backend).and_then(ClickRow::into_click)).collect()
+}
