@@ -18,7 +18,7 @@ pub use error::ParseError;
 pub use library::{builtin_library, Keyword, LibraryTitle, TitleId};
 pub use message::{Message, Rendered, Row};
 pub use secret::{AppSecret, SecretHash};
+pub use segment::{Audience, Match, SendRecord, SendSpec, SendState, Tag};
 pub use template::{Template, TemplateId};
 pub use token::{AccessToken, TokenHash, TokenLane, TokenPolicy, TokenRecord, TokenStatus};
 pub use user::{Grant, GrantId, GrantKind, OpenId, User};
-pub use segment::{Audience, Match, SendRecord, SendSpec, SendState, Tag};

@@ -333,7 +333,10 @@ pub fn check_url(raw: &str) -> Result<String, ParseError> {
         && raw.len() > "https://".len()
         && !raw.chars().any(|c| c.is_whitespace() || c.is_control());
     if !ok {
-        return Err(ParseError::new("url", "must be an absolute http(s) URL of at most 1024 bytes"));
+        return Err(ParseError::new(
+            "url",
+            "must be an absolute http(s) URL of at most 1024 bytes",
+        ));
     }
     Ok(raw.to_owned())
 }

@@ -45,13 +45,17 @@ pub enum Match {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Audience {
-    OpenIds { openids: Vec<OpenId> },
+    OpenIds {
+        openids: Vec<OpenId>,
+    },
     Tags {
         tag_ids: Vec<i64>,
         #[serde(default)]
         r#match: Match,
     },
-    All { all: bool },
+    All {
+        all: bool,
+    },
 }
 
 impl Audience {
@@ -60,10 +64,12 @@ impl Audience {
             Audience::OpenIds { openids } if openids.is_empty() => {
                 Err(ParseError::new("audience", "openids is empty"))
             }
-            Audience::OpenIds { openids } if openids.len() > MAX_OPENID_LIST => Err(ParseError::new(
-                "audience",
-                format!("at most {MAX_OPENID_LIST} openids; use a tag for more"),
-            )),
+            Audience::OpenIds { openids } if openids.len() > MAX_OPENID_LIST => {
+                Err(ParseError::new(
+                    "audience",
+                    format!("at most {MAX_OPENID_LIST} openids; use a tag for more"),
+                ))
+            }
             Audience::Tags { tag_ids, .. } if tag_ids.is_empty() || tag_ids.len() > 20 => {
                 Err(ParseError::new("audience", "tag_ids holds 1 to 20 tags"))
             }
@@ -107,7 +113,10 @@ impl SendState {
     }
 
     pub fn is_done(self) -> bool {
-        matches!(self, SendState::Finished | SendState::Failed | SendState::Cancelled)
+        matches!(
+            self,
+            SendState::Finished | SendState::Failed | SendState::Cancelled
+        )
     }
 }
 
@@ -200,7 +209,10 @@ mod tests {
             appid: AppId::generate(),
             openid: OpenId::generate(),
             nickname: Some("小明".into()),
-            profile: json!({"city": "广州", "level": 3}).as_object().unwrap().clone(),
+            profile: json!({"city": "广州", "level": 3})
+                .as_object()
+                .unwrap()
+                .clone(),
             created_at: Timestamp::from_millis(0),
         }
     }
@@ -218,13 +230,23 @@ mod tests {
         assert_eq!(out["keyword2"]["value"], "广州·3级");
         assert_eq!(out["keyword2"]["color"], "#173177");
         assert_eq!(out["keyword3"]["value"], "中国/");
-        assert_eq!(out["keyword4"]["value"], "no placeholder {{PROFILE-unclosed");
+        assert_eq!(
+            out["keyword4"]["value"],
+            "no placeholder {{PROFILE-unclosed"
+        );
     }
 
     #[test]
     fn audiences_parse_and_check() {
-        let a: Audience = serde_json::from_value(json!({"tag_ids": [1, 2], "match": "all"})).unwrap();
-        assert_eq!(a, Audience::Tags { tag_ids: vec![1, 2], r#match: Match::All });
+        let a: Audience =
+            serde_json::from_value(json!({"tag_ids": [1, 2], "match": "all"})).unwrap();
+        assert_eq!(
+            a,
+            Audience::Tags {
+                tag_ids: vec![1, 2],
+                r#match: Match::All
+            }
+        );
         let b: Audience = serde_json::from_value(json!({"all": true})).unwrap();
         assert!(b.check().is_ok());
         let c: Audience = serde_json::from_value(json!({"openids": []})).unwrap();

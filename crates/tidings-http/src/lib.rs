@@ -36,6 +36,9 @@ pub struct AppState {
     pub client_ip: ClientIpSource,
     /// The addresses this installation calls out from (webhooks).
     pub egress_ips: Vec<String>,
+    /// Turns true when the server shuts down: long-lived streams end then,
+    /// so that a graceful shutdown does not wait on them.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The whole HTTP surface.

@@ -30,8 +30,10 @@ async fn follow(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
-    match state.services.segments.follow(&token, ua).await {
+    let ua = headers
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    match state.services.segments.follow(&token, ua.as_deref()).await {
         Ok((_, LinkTarget::Url(url))) => Redirect::to(&url).into_response(),
         Ok((message, LinkTarget::Page(page))) => Html(format!(
             "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">\

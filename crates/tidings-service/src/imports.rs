@@ -34,7 +34,11 @@ pub struct LineError {
     pub message: String,
 }
 
-fn user_from(appid: &AppId, mut obj: serde_json::Map<String, serde_json::Value>, now: tidings_engine::Timestamp) -> ParsedLine {
+fn user_from(
+    appid: &AppId,
+    mut obj: serde_json::Map<String, serde_json::Value>,
+    now: tidings_engine::Timestamp,
+) -> ParsedLine {
     let openid = match obj.remove("openid") {
         Some(serde_json::Value::String(s)) => OpenId::parse(&s).map_err(|e| e.to_string())?,
         Some(_) => return Err("openid must be a string".into()),
@@ -65,9 +69,18 @@ pub fn parse_ndjson_line(appid: &AppId, line: &str, now: tidings_engine::Timesta
 
 /// Reads one CSV record given the header row; columns other than openid and
 /// nickname are profile fields (strings; empty cells are left out).
-pub fn parse_csv_record(appid: &AppId, header: &[String], record: &[String], now: tidings_engine::Timestamp) -> ParsedLine {
+pub fn parse_csv_record(
+    appid: &AppId,
+    header: &[String],
+    record: &[String],
+    now: tidings_engine::Timestamp,
+) -> ParsedLine {
     if record.len() != header.len() {
-        return Err(format!("{} fields where the header has {}", record.len(), header.len()));
+        return Err(format!(
+            "{} fields where the header has {}",
+            record.len(),
+            header.len()
+        ));
     }
     let obj = header
         .iter()
@@ -182,13 +195,22 @@ mod tests {
     fn ndjson_lines_become_users() {
         let appid = AppId::generate();
         let now = Timestamp::from_millis(0);
-        let u = parse_ndjson_line(&appid, r#"{"openid":"o1","nickname":"小明","city":"广州"}"#, now).unwrap();
+        let u = parse_ndjson_line(
+            &appid,
+            r#"{"openid":"o1","nickname":"小明","city":"广州"}"#,
+            now,
+        )
+        .unwrap();
         assert_eq!(u.openid.as_str(), "o1");
         assert_eq!(u.nickname.as_deref(), Some("小明"));
         assert_eq!(u.profile["city"], "广州");
-        assert!(parse_ndjson_line(&appid, r#"{"nickname":"x"}"#, now).unwrap_err().contains("openid"));
+        assert!(parse_ndjson_line(&appid, r#"{"nickname":"x"}"#, now)
+            .unwrap_err()
+            .contains("openid"));
         assert!(parse_ndjson_line(&appid, "[1]", now).is_err());
-        assert!(parse_ndjson_line(&appid, "{bad", now).unwrap_err().contains("malformed"));
+        assert!(parse_ndjson_line(&appid, "{bad", now)
+            .unwrap_err()
+            .contains("malformed"));
     }
 
     #[test]

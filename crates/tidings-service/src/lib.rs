@@ -32,14 +32,14 @@ pub use imports::{
     parse_csv_record, parse_ndjson_line, ImportReport, ImportService, Importer, LineError,
 };
 pub use inbox::{InboxService, MAX_INBOX_PAGE};
-pub use segments::{NewSegmentSend, SegmentService, RECIPIENT_STATUSES};
-pub use tags::TagService;
-pub use worker::{Worker, WorkerConfig};
 pub use library::{LibraryService, MAX_LIBRARY_PAGE};
+pub use segments::{NewSegmentSend, SegmentService, RECIPIENT_STATUSES};
 pub use sends::{SendRequest, SendService};
+pub use tags::TagService;
 pub use templates::{TemplateService, MAX_TEMPLATE_PAGE};
 pub use tokens::{Caller, Credentials, IssuedToken, TokenService};
 pub use users::{NewUser, UserService};
+pub use worker::{Worker, WorkerConfig};
 
 /// Tunables; the defaults are WeChat's.
 #[derive(Debug, Clone)]
@@ -130,7 +130,13 @@ impl Services {
             templates.clone(),
             wake.clone(),
         );
-        let worker = Worker::new(store.clone(), clock.clone(), hub.clone(), wake, worker_config);
+        let worker = Worker::new(
+            store.clone(),
+            clock.clone(),
+            hub.clone(),
+            wake,
+            worker_config,
+        );
         Ok(Self {
             apps,
             tokens,

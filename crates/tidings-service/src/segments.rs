@@ -53,7 +53,11 @@ impl SegmentService {
 
     /// Checks the send once (template, target, data with placeholders as
     /// they are), counts the audience and queues the job.
-    pub async fn create(&self, appid: &AppId, new: NewSegmentSend) -> Result<SendRecord, ServiceError> {
+    pub async fn create(
+        &self,
+        appid: &AppId,
+        new: NewSegmentSend,
+    ) -> Result<SendRecord, ServiceError> {
         let app = self.apps.get(appid).await?;
         let caller = Caller {
             appid: app.appid.clone(),
@@ -66,13 +70,28 @@ impl SegmentService {
             .clone()
             .ok_or_else(|| tidings_engine::ParseError::new("audience", "is required"))?;
         audience.check()?;
-        spec.page = check_page(spec.page.as_deref(), &app.pages).map_err(ServiceError::InvalidPage)?;
-        spec.url = spec.url.as_deref().filter(|u| !u.is_empty()).map(check_url).transpose()?;
+        spec.page =
+            check_page(spec.page.as_deref(), &app.pages).map_err(ServiceError::InvalidPage)?;
+        spec.url = spec
+            .url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .map(check_url)
+            .transpose()?;
         if app.kind != AppKind::Miniprogram && spec.page.is_some() {
-            return Err(tidings_engine::ParseError::new("page", "only miniprogram apps have pages").into());
+            return Err(tidings_engine::ParseError::new(
+                "page",
+                "only miniprogram apps have pages",
+            )
+            .into());
         }
-        render(&template, spec.data.as_ref(), spec.color.as_deref(), spec.emphasis_keyword.as_deref())
-            .map_err(ServiceError::InvalidData)?;
+        render(
+            &template,
+            spec.data.as_ref(),
+            spec.color.as_deref(),
+            spec.emphasis_keyword.as_deref(),
+        )
+        .map_err(ServiceError::InvalidData)?;
         let expects = self.store.count_audience(appid, &audience).await?;
         let send = self
             .store
@@ -90,12 +109,23 @@ impl SegmentService {
     }
 
     pub async fn get(&self, id: i64) -> Result<SendRecord, ServiceError> {
-        self.store.get_send(id).await?.ok_or(ServiceError::NotFound("send"))
+        self.store
+            .get_send(id)
+            .await?
+            .ok_or(ServiceError::NotFound("send"))
     }
 
-    pub async fn list(&self, appid: &AppId, before: Option<i64>, limit: u32) -> Result<Vec<SendRecord>, ServiceError> {
+    pub async fn list(
+        &self,
+        appid: &AppId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<SendRecord>, ServiceError> {
         self.apps.get(appid).await?;
-        Ok(self.store.list_sends(appid, before, limit.clamp(1, 100)).await?)
+        Ok(self
+            .store
+            .list_sends(appid, before, limit.clamp(1, 100))
+            .await?)
     }
 
     pub async fn cancel(&self, id: i64) -> Result<SendRecord, ServiceError> {
@@ -114,21 +144,44 @@ impl SegmentService {
     ) -> Result<Vec<Message>, ServiceError> {
         if let Some(s) = status {
             if !RECIPIENT_STATUSES.contains(&s) {
-                return Err(tidings_engine::ParseError::new("status", "delivered, read, clicked or failed").into());
+                return Err(tidings_engine::ParseError::new(
+                    "status",
+                    "delivered, read, clicked or failed",
+                )
+                .into());
             }
         }
         self.get(id).await?;
-        Ok(self.store.list_recipients(id, status, after, limit.clamp(1, 1000)).await?)
+        Ok(self
+            .store
+            .list_recipients(id, status, after, limit.clamp(1, 1000))
+            .await?)
     }
 
-    pub async fn clicks(&self, id: i64, after: Option<i64>, limit: u32) -> Result<Vec<Click>, ServiceError> {
+    pub async fn clicks(
+        &self,
+        id: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Click>, ServiceError> {
         self.get(id).await?;
-        Ok(self.store.list_clicks(id, after, limit.clamp(1, 1000)).await?)
+        Ok(self
+            .store
+            .list_clicks(id, after, limit.clamp(1, 1000))
+            .await?)
     }
 
     /// Follows a tracking link: records the click, returns where it goes.
-    pub async fn follow(&self, token: &str, user_agent: Option<&str>) -> Result<(Message, LinkTarget), ServiceError> {
-        if token.len() != 22 || !token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    pub async fn follow(
+        &self,
+        token: &str,
+        user_agent: Option<&str>,
+    ) -> Result<(Message, LinkTarget), ServiceError> {
+        if token.len() != 22
+            || !token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
             return Err(ServiceError::NotFound("link"));
         }
         let message = self
@@ -155,6 +208,11 @@ pub(crate) fn recipient_rows(
     user: &User,
 ) -> Result<tidings_engine::Rendered, String> {
     let data = spec.data.as_ref().map(|d| personalize(d, user));
-    render(template, data.as_ref(), spec.color.as_deref(), spec.emphasis_keyword.as_deref())
-        .map_err(|e| format!("data does not fit this recipient: {e}"))
+    render(
+        template,
+        data.as_ref(),
+        spec.color.as_deref(),
+        spec.emphasis_keyword.as_deref(),
+    )
+    .map_err(|e| format!("data does not fit this recipient: {e}"))
 }

@@ -21,7 +21,9 @@ pub struct TagService {
 
 fn conflict(e: StoreError, name: &str) -> ServiceError {
     match e {
-        StoreError::Conflict(_) => ServiceError::Conflict(format!("the app has a tag named {name:?}")),
+        StoreError::Conflict(_) => {
+            ServiceError::Conflict(format!("the app has a tag named {name:?}"))
+        }
         e => e.into(),
     }
 }
@@ -77,13 +79,23 @@ impl TagService {
     }
 
     /// Tags the app's users among `openids`; unknown openids are skipped.
-    pub async fn tag(&self, appid: &AppId, id: i64, openids: &[OpenId]) -> Result<u64, ServiceError> {
+    pub async fn tag(
+        &self,
+        appid: &AppId,
+        id: i64,
+        openids: &[OpenId],
+    ) -> Result<u64, ServiceError> {
         batch(openids)?;
         self.own(appid, id).await?;
         Ok(self.store.tag_users(appid, id, openids).await?)
     }
 
-    pub async fn untag(&self, appid: &AppId, id: i64, openids: &[OpenId]) -> Result<u64, ServiceError> {
+    pub async fn untag(
+        &self,
+        appid: &AppId,
+        id: i64,
+        openids: &[OpenId],
+    ) -> Result<u64, ServiceError> {
         batch(openids)?;
         self.own(appid, id).await?;
         Ok(self.store.untag_users(appid, id, openids).await?)

@@ -54,7 +54,13 @@ fn claim_token() -> String {
 }
 
 impl Worker {
-    pub(crate) fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, hub: InboxHub, wake: Arc<Notify>, config: WorkerConfig) -> Self {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        hub: InboxHub,
+        wake: Arc<Notify>,
+        config: WorkerConfig,
+    ) -> Self {
         Self {
             store,
             clock,
@@ -108,7 +114,12 @@ impl Worker {
         loop {
             let users = self
                 .store
-                .audience_page(&send.appid, &audience, send.cursor.as_deref(), self.config.chunk_size)
+                .audience_page(
+                    &send.appid,
+                    &audience,
+                    send.cursor.as_deref(),
+                    self.config.chunk_size,
+                )
                 .await?;
             let done = (users.len() as u32) < self.config.chunk_size;
             let messages: Vec<ChunkMessage> = users
@@ -123,7 +134,8 @@ impl Worker {
                             openid: u.openid.clone(),
                             rows: r.rows,
                             emphasis: r.emphasis,
-                            link_token: (send.spec.page.is_some() || send.spec.url.is_some()).then(new_link_token),
+                            link_token: (send.spec.page.is_some() || send.spec.url.is_some())
+                                .then(new_link_token),
                             failed_reason: None,
                         },
                         Err(reason) => ChunkMessage {
@@ -137,7 +149,10 @@ impl Worker {
                 })
                 .collect();
             let now = self.clock.now();
-            let cursor = users.last().map(|u| u.openid.as_str().to_owned()).or(send.cursor.clone());
+            let cursor = users
+                .last()
+                .map(|u| u.openid.as_str().to_owned())
+                .or(send.cursor.clone());
             let chunk = Chunk {
                 send: send.clone(),
                 messages,
@@ -148,8 +163,10 @@ impl Worker {
             };
             match self.store.commit_chunk(&chunk).await? {
                 ChunkOutcome::Committed { oks, fails } => {
-                    metrics::counter!("tidings_segment_messages_total", "result" => "delivered").increment(oks as u64);
-                    metrics::counter!("tidings_segment_messages_total", "result" => "failed").increment(fails as u64);
+                    metrics::counter!("tidings_segment_messages_total", "result" => "delivered")
+                        .increment(oks as u64);
+                    metrics::counter!("tidings_segment_messages_total", "result" => "failed")
+                        .increment(fails as u64);
                     for m in chunk.messages.iter().filter(|m| m.failed_reason.is_none()) {
                         self.hub.notify(&send.appid, &m.openid);
                     }

@@ -36,7 +36,15 @@ pub(crate) fn backend(e: tokio_postgres::Error) -> StoreError {
     if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
         return StoreError::Conflict(e.to_string());
     }
-    StoreError::Backend(e.to_string())
+    match e.as_db_error() {
+        Some(db) => StoreError::Backend(format!(
+            "{} ({}){}",
+            db.message(),
+            db.code().code(),
+            db.detail().map(|d| format!(": {d}")).unwrap_or_default()
+        )),
+        None => StoreError::Backend(e.to_string()),
+    }
 }
 
 fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
@@ -462,7 +470,13 @@ impl Store for PgStore {
     ) -> StoreResult<Option<Message>> {
         self.pg_mark_read(appid, openid, id, now).await
     }
-    async fn messages_after(&self, appid: &AppId, openid: &OpenId, after: i64, limit: u32) -> StoreResult<Vec<Message>> {
+    async fn messages_after(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
         self.pg_messages_after(appid, openid, after, limit).await
     }
     async fn upsert_users(&self, users: &[User]) -> StoreResult<u64> {
@@ -483,7 +497,12 @@ impl Store for PgStore {
     async fn tag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
         self.pg_tag_users(appid, tag_id, openids).await
     }
-    async fn untag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
+    async fn untag_users(
+        &self,
+        appid: &AppId,
+        tag_id: i64,
+        openids: &[OpenId],
+    ) -> StoreResult<u64> {
         self.pg_untag_users(appid, tag_id, openids).await
     }
     async fn create_send(&self, send: &NewSend) -> StoreResult<SendRecord> {
@@ -492,34 +511,67 @@ impl Store for PgStore {
     async fn get_send(&self, id: i64) -> StoreResult<Option<SendRecord>> {
         self.pg_get_send(id).await
     }
-    async fn list_sends(&self, appid: &AppId, before: Option<i64>, limit: u32) -> StoreResult<Vec<SendRecord>> {
+    async fn list_sends(
+        &self,
+        appid: &AppId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<SendRecord>> {
         self.pg_list_sends(appid, before, limit).await
     }
     async fn cancel_send(&self, id: i64, now: Timestamp) -> StoreResult<Option<SendRecord>> {
         self.pg_cancel_send(id, now).await
     }
-    async fn claim_send(&self, now: Timestamp, lease_until: Timestamp, claim: &str) -> StoreResult<Option<SendRecord>> {
+    async fn claim_send(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        claim: &str,
+    ) -> StoreResult<Option<SendRecord>> {
         self.pg_claim_send(now, lease_until, claim).await
     }
     async fn count_audience(&self, appid: &AppId, audience: &Audience) -> StoreResult<i64> {
         self.pg_count_audience(appid, audience).await
     }
-    async fn audience_page(&self, appid: &AppId, audience: &Audience, after: Option<&str>, limit: u32) -> StoreResult<Vec<User>> {
+    async fn audience_page(
+        &self,
+        appid: &AppId,
+        audience: &Audience,
+        after: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<User>> {
         self.pg_audience_page(appid, audience, after, limit).await
     }
     async fn commit_chunk(&self, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
         self.pg_commit_chunk(chunk).await
     }
-    async fn list_recipients(&self, send_id: i64, status: Option<&str>, after: Option<i64>, limit: u32) -> StoreResult<Vec<Message>> {
+    async fn list_recipients(
+        &self,
+        send_id: i64,
+        status: Option<&str>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
         self.pg_list_recipients(send_id, status, after, limit).await
     }
     async fn message_by_link(&self, token: &str) -> StoreResult<Option<Message>> {
         self.pg_message_by_link(token).await
     }
-    async fn record_click(&self, message: &Message, url: &str, user_agent: Option<&str>, now: Timestamp) -> StoreResult<Click> {
+    async fn record_click(
+        &self,
+        message: &Message,
+        url: &str,
+        user_agent: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<Click> {
         self.pg_record_click(message, url, user_agent, now).await
     }
-    async fn list_clicks(&self, send_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Click>> {
+    async fn list_clicks(
+        &self,
+        send_id: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Click>> {
         self.pg_list_clicks(send_id, after, limit).await
     }
 }

@@ -3,8 +3,8 @@
 use deadpool_postgres::GenericClient;
 use tidings_engine::{AppId, Audience, Message, OpenId, SendRecord, Tag, Timestamp, User};
 use tidings_store::rows::{
-    audience_sql, spec_json, AudienceParams, ClickRow, SendRow, TagRow, UserRow,
-    CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
+    audience_sql, spec_json, AudienceParams, ClickRow, SendRow, TagRow, UserRow, CLICK_COLUMNS,
+    MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
 };
 use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreError, StoreResult};
 use tokio_postgres::types::ToSql;
@@ -73,13 +73,21 @@ fn openid_list(openids: &[OpenId]) -> Vec<String> {
 }
 
 impl PgStore {
-    async fn sends_where(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<SendRecord>> {
+    async fn sends_where(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> StoreResult<Vec<SendRecord>> {
         let client = self.client().await?;
         let rows = client.query(sql, params).await.map_err(backend)?;
         rows.iter().map(|r| send_row(r).into_send()).collect()
     }
 
-    async fn messages_where(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> StoreResult<Vec<Message>> {
+    async fn messages_where(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> StoreResult<Vec<Message>> {
         let client = self.client().await?;
         let rows = client.query(sql, params).await.map_err(backend)?;
         rows.iter().map(|r| message_row(r).into_message()).collect()
@@ -99,7 +107,16 @@ impl PgStore {
         for u in users {
             let row = UserRow::from_user(u);
             n += tx
-                .execute(&stmt, &[&row.appid, &row.openid, &row.nickname, &row.profile, &row.created_at])
+                .execute(
+                    &stmt,
+                    &[
+                        &row.appid,
+                        &row.openid,
+                        &row.nickname,
+                        &row.profile,
+                        &row.created_at,
+                    ],
+                )
                 .await
                 .map_err(backend)?;
         }
@@ -107,7 +124,12 @@ impl PgStore {
         Ok(n)
     }
 
-    pub(crate) async fn pg_create_tag(&self, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag> {
+    pub(crate) async fn pg_create_tag(
+        &self,
+        appid: &AppId,
+        name: &str,
+        now: Timestamp,
+    ) -> StoreResult<Tag> {
         let client = self.client().await?;
         let row = client
             .query_one(
@@ -131,7 +153,12 @@ impl PgStore {
         rows.iter().map(|r| tag_row(r).into_tag()).collect()
     }
 
-    pub(crate) async fn pg_rename_tag(&self, appid: &AppId, id: i64, name: &str) -> StoreResult<Option<Tag>> {
+    pub(crate) async fn pg_rename_tag(
+        &self,
+        appid: &AppId,
+        id: i64,
+        name: &str,
+    ) -> StoreResult<Option<Tag>> {
         let client = self.client().await?;
         client
             .query_opt(
@@ -147,13 +174,21 @@ impl PgStore {
     pub(crate) async fn pg_delete_tag(&self, appid: &AppId, id: i64) -> StoreResult<bool> {
         let client = self.client().await?;
         let n = client
-            .execute("DELETE FROM tags WHERE appid = $1 AND id = $2", &[&appid.as_str(), &id])
+            .execute(
+                "DELETE FROM tags WHERE appid = $1 AND id = $2",
+                &[&appid.as_str(), &id],
+            )
             .await
             .map_err(backend)?;
         Ok(n > 0)
     }
 
-    pub(crate) async fn pg_tag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
+    pub(crate) async fn pg_tag_users(
+        &self,
+        appid: &AppId,
+        tag_id: i64,
+        openids: &[OpenId],
+    ) -> StoreResult<u64> {
         let client = self.client().await?;
         client
             .execute(
@@ -167,7 +202,12 @@ impl PgStore {
             .map_err(backend)
     }
 
-    pub(crate) async fn pg_untag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
+    pub(crate) async fn pg_untag_users(
+        &self,
+        appid: &AppId,
+        tag_id: i64,
+        openids: &[OpenId],
+    ) -> StoreResult<u64> {
         let client = self.client().await?;
         client
             .execute(
@@ -200,12 +240,20 @@ impl PgStore {
 
     pub(crate) async fn pg_get_send(&self, id: i64) -> StoreResult<Option<SendRecord>> {
         Ok(self
-            .sends_where(&format!("SELECT {SEND_COLUMNS} FROM sends WHERE id = $1"), &[&id])
+            .sends_where(
+                &format!("SELECT {SEND_COLUMNS} FROM sends WHERE id = $1"),
+                &[&id],
+            )
             .await?
             .pop())
     }
 
-    pub(crate) async fn pg_list_sends(&self, appid: &AppId, before: Option<i64>, limit: u32) -> StoreResult<Vec<SendRecord>> {
+    pub(crate) async fn pg_list_sends(
+        &self,
+        appid: &AppId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<SendRecord>> {
         self.sends_where(
             &format!("SELECT {SEND_COLUMNS} FROM sends WHERE appid = $1 AND id < $2 ORDER BY id DESC LIMIT $3"),
             &[&appid.as_str(), &before.unwrap_or(i64::MAX), &i64::from(limit)],
@@ -213,7 +261,11 @@ impl PgStore {
         .await
     }
 
-    pub(crate) async fn pg_cancel_send(&self, id: i64, now: Timestamp) -> StoreResult<Option<SendRecord>> {
+    pub(crate) async fn pg_cancel_send(
+        &self,
+        id: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<SendRecord>> {
         let client = self.client().await?;
         client
             .execute(
@@ -227,7 +279,12 @@ impl PgStore {
     }
 
     /// `SKIP LOCKED`: nodes racing for sends each take a different one.
-    pub(crate) async fn pg_claim_send(&self, now: Timestamp, lease_until: Timestamp, claim: &str) -> StoreResult<Option<SendRecord>> {
+    pub(crate) async fn pg_claim_send(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        claim: &str,
+    ) -> StoreResult<Option<SendRecord>> {
         Ok(self
             .sends_where(
                 &format!(
@@ -244,14 +301,29 @@ impl PgStore {
             .pop())
     }
 
-    pub(crate) async fn pg_count_audience(&self, appid: &AppId, audience: &Audience) -> StoreResult<i64> {
+    pub(crate) async fn pg_count_audience(
+        &self,
+        appid: &AppId,
+        audience: &Audience,
+    ) -> StoreResult<i64> {
         let (sql, extra) = audience_sql(audience, "openid", TEXT_LIST, INT_LIST);
-        let sql = format!("SELECT COUNT(*) FROM ({}) AS audience", sql.replace("{p}", "$"));
+        let sql = format!(
+            "SELECT COUNT(*) FROM ({}) AS audience",
+            sql.replace("{p}", "$")
+        );
         let client = self.client().await?;
         let (empty, max) = ("", i64::MAX);
         let row = match &extra {
-            AudienceParams::None => client.query_one(&sql, &[&appid.as_str(), &empty, &max]).await,
-            AudienceParams::List(list) => client.query_one(&sql, &[&appid.as_str(), &empty, &max, list]).await,
+            AudienceParams::None => {
+                client
+                    .query_one(&sql, &[&appid.as_str(), &empty, &max])
+                    .await
+            }
+            AudienceParams::List(list) => {
+                client
+                    .query_one(&sql, &[&appid.as_str(), &empty, &max, list])
+                    .await
+            }
         }
         .map_err(backend)?;
         Ok(row.get(0))
@@ -270,7 +342,11 @@ impl PgStore {
         let (after, limit) = (after.unwrap_or(""), i64::from(limit));
         let rows = match &extra {
             AudienceParams::None => client.query(&sql, &[&appid.as_str(), &after, &limit]).await,
-            AudienceParams::List(list) => client.query(&sql, &[&appid.as_str(), &after, &limit, list]).await,
+            AudienceParams::List(list) => {
+                client
+                    .query(&sql, &[&appid.as_str(), &after, &limit, list])
+                    .await
+            }
         }
         .map_err(backend)?;
         rows.iter().map(|r| user_row(r).into_user()).collect()
@@ -303,7 +379,13 @@ impl PgStore {
         .await
     }
 
-    pub(crate) async fn pg_messages_after(&self, appid: &AppId, openid: &OpenId, after: i64, limit: u32) -> StoreResult<Vec<Message>> {
+    pub(crate) async fn pg_messages_after(
+        &self,
+        appid: &AppId,
+        openid: &OpenId,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Message>> {
         self.messages_where(
             &format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages
@@ -316,7 +398,10 @@ impl PgStore {
 
     pub(crate) async fn pg_message_by_link(&self, token: &str) -> StoreResult<Option<Message>> {
         Ok(self
-            .messages_where(&format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE link_token = $1"), &[&token])
+            .messages_where(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE link_token = $1"),
+                &[&token],
+            )
             .await?
             .pop())
     }
@@ -344,7 +429,15 @@ impl PgStore {
                     "INSERT INTO clicks (message_id, send_id, appid, openid, url, at, user_agent)
                      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {CLICK_COLUMNS}"
                 ),
-                &[&m.id, &m.send_id, &m.appid.as_str(), &m.openid.as_str(), &url, &now.as_millis(), &user_agent],
+                &[
+                    &m.id,
+                    &m.send_id,
+                    &m.appid.as_str(),
+                    &m.openid.as_str(),
+                    &url,
+                    &now.as_millis(),
+                    &user_agent,
+                ],
             )
             .await
             .map_err(backend)?;
@@ -352,7 +445,12 @@ impl PgStore {
         click_row(&row).into_click()
     }
 
-    pub(crate) async fn pg_list_clicks(&self, send_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Click>> {
+    pub(crate) async fn pg_list_clicks(
+        &self,
+        send_id: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Click>> {
         let client = self.client().await?;
         let rows = client
             .query(
@@ -368,7 +466,10 @@ impl PgStore {
 async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
     let s = &chunk.send;
     let state = tx
-        .query_opt("SELECT state, claim FROM sends WHERE id = $1 FOR UPDATE", &[&s.id])
+        .query_opt(
+            "SELECT state, claim FROM sends WHERE id = $1 FOR UPDATE",
+            &[&s.id],
+        )
         .await
         .map_err(backend)?
         .map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1)));
@@ -421,11 +522,19 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
     }
     tx.execute(
         "UPDATE sends SET cursor = $2, oks = oks + $3, fails = fails + $4, lease_until = $5,
-             state = CASE WHEN $6 THEN 'finished' ELSE 'running' END,
-             finished_at = CASE WHEN $6 THEN $7 ELSE NULL END,
-             claim = CASE WHEN $6 THEN NULL ELSE claim END
+             state = CASE WHEN $6::boolean THEN 'finished' ELSE 'running' END,
+             finished_at = CASE WHEN $6::boolean THEN $7::bigint ELSE NULL END,
+             claim = CASE WHEN $6::boolean THEN NULL ELSE claim END
          WHERE id = $1",
-        &[&s.id, &chunk.cursor, &oks, &fails, &chunk.lease_until.as_millis(), &chunk.done, &now],
+        &[
+            &s.id,
+            &chunk.cursor,
+            &oks,
+            &fails,
+            &chunk.lease_until.as_millis(),
+            &chunk.done,
+            &now,
+        ],
     )
     .await
     .map_err(backend)?;

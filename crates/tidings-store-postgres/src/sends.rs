@@ -5,8 +5,8 @@ use tidings_engine::{
     AppId, Grant, LibraryTitle, Message, OpenId, Template, TemplateId, Timestamp, TitleId, User,
 };
 use tidings_store::rows::{
-    grant_refusal, single_spec, GrantRow, LibraryRow, MessageRow, TemplateRow, UserRow, MESSAGE_COLUMNS,
-    TEMPLATE_COLUMNS, USER_COLUMNS,
+    grant_refusal, single_spec, GrantRow, LibraryRow, MessageRow, TemplateRow, UserRow,
+    MESSAGE_COLUMNS, TEMPLATE_COLUMNS, USER_COLUMNS,
 };
 use tidings_store::{NewMessage, SendOutcome, StoreResult, TemplateInsert};
 use tokio_postgres::Row;

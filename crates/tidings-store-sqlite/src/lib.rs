@@ -316,65 +316,104 @@ impl Store for SqliteStore {
 
     async fn upsert_users(&self, users: &[User]) -> StoreResult<u64> {
         let users = users.to_vec();
-        self.writer.write(move |c| segments::upsert_users(c, &users)).await
+        self.writer
+            .write(move |c| segments::upsert_users(c, &users))
+            .await
     }
 
     async fn create_tag(&self, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag> {
         let (appid, name) = (appid.clone(), name.to_owned());
-        self.writer.write(move |c| segments::create_tag(c, &appid, &name, now)).await
+        self.writer
+            .write(move |c| segments::create_tag(c, &appid, &name, now))
+            .await
     }
 
     async fn list_tags(&self, appid: &AppId) -> StoreResult<Vec<Tag>> {
         let appid = appid.clone();
-        self.readers.read(move |c| segments::list_tags(c, &appid)).await
+        self.readers
+            .read(move |c| segments::list_tags(c, &appid))
+            .await
     }
 
     async fn rename_tag(&self, appid: &AppId, id: i64, name: &str) -> StoreResult<Option<Tag>> {
         let (appid, name) = (appid.clone(), name.to_owned());
-        self.writer.write(move |c| segments::rename_tag(c, &appid, id, &name)).await
+        self.writer
+            .write(move |c| segments::rename_tag(c, &appid, id, &name))
+            .await
     }
 
     async fn delete_tag(&self, appid: &AppId, id: i64) -> StoreResult<bool> {
         let appid = appid.clone();
-        self.writer.write(move |c| segments::delete_tag(c, &appid, id)).await
+        self.writer
+            .write(move |c| segments::delete_tag(c, &appid, id))
+            .await
     }
 
     async fn tag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
         let (appid, openids) = (appid.clone(), openids.to_vec());
-        self.writer.write(move |c| segments::tag_users(c, &appid, tag_id, &openids)).await
+        self.writer
+            .write(move |c| segments::tag_users(c, &appid, tag_id, &openids))
+            .await
     }
 
-    async fn untag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
+    async fn untag_users(
+        &self,
+        appid: &AppId,
+        tag_id: i64,
+        openids: &[OpenId],
+    ) -> StoreResult<u64> {
         let (appid, openids) = (appid.clone(), openids.to_vec());
-        self.writer.write(move |c| segments::untag_users(c, &appid, tag_id, &openids)).await
+        self.writer
+            .write(move |c| segments::untag_users(c, &appid, tag_id, &openids))
+            .await
     }
 
     async fn create_send(&self, send: &NewSend) -> StoreResult<SendRecord> {
         let send = send.clone();
-        self.writer.write(move |c| segments::create_send(c, &send)).await
+        self.writer
+            .write(move |c| segments::create_send(c, &send))
+            .await
     }
 
     async fn get_send(&self, id: i64) -> StoreResult<Option<SendRecord>> {
         self.readers.read(move |c| segments::get_send(c, id)).await
     }
 
-    async fn list_sends(&self, appid: &AppId, before: Option<i64>, limit: u32) -> StoreResult<Vec<SendRecord>> {
+    async fn list_sends(
+        &self,
+        appid: &AppId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<SendRecord>> {
         let appid = appid.clone();
-        self.readers.read(move |c| segments::list_sends(c, &appid, before, limit)).await
+        self.readers
+            .read(move |c| segments::list_sends(c, &appid, before, limit))
+            .await
     }
 
     async fn cancel_send(&self, id: i64, now: Timestamp) -> StoreResult<Option<SendRecord>> {
-        self.writer.write(move |c| segments::cancel_send(c, id, now)).await
+        self.writer
+            .write(move |c| segments::cancel_send(c, id, now))
+            .await
     }
 
-    async fn claim_send(&self, now: Timestamp, lease_until: Timestamp, claim: &str) -> StoreResult<Option<SendRecord>> {
+    async fn claim_send(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        claim: &str,
+    ) -> StoreResult<Option<SendRecord>> {
         let claim = claim.to_owned();
-        self.writer.write(move |c| segments::claim_send(c, now, lease_until, &claim)).await
+        self.writer
+            .write(move |c| segments::claim_send(c, now, lease_until, &claim))
+            .await
     }
 
     async fn count_audience(&self, appid: &AppId, audience: &Audience) -> StoreResult<i64> {
         let (appid, audience) = (appid.clone(), audience.clone());
-        self.readers.read(move |c| segments::count_audience(c, &appid, &audience)).await
+        self.readers
+            .read(move |c| segments::count_audience(c, &appid, &audience))
+            .await
     }
 
     async fn audience_page(
@@ -392,7 +431,9 @@ impl Store for SqliteStore {
 
     async fn commit_chunk(&self, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
         let chunk = chunk.clone();
-        self.writer.write(move |c| segments::commit_chunk(c, &chunk)).await
+        self.writer
+            .write(move |c| segments::commit_chunk(c, &chunk))
+            .await
     }
 
     async fn list_recipients(
@@ -410,7 +451,9 @@ impl Store for SqliteStore {
 
     async fn message_by_link(&self, token: &str) -> StoreResult<Option<Message>> {
         let token = token.to_owned();
-        self.readers.read(move |c| segments::message_by_link(c, &token)).await
+        self.readers
+            .read(move |c| segments::message_by_link(c, &token))
+            .await
     }
 
     async fn record_click(
@@ -420,13 +463,24 @@ impl Store for SqliteStore {
         user_agent: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<Click> {
-        let (m, url, ua) = (message.clone(), url.to_owned(), user_agent.map(str::to_owned));
+        let (m, url, ua) = (
+            message.clone(),
+            url.to_owned(),
+            user_agent.map(str::to_owned),
+        );
         self.writer
             .write(move |c| segments::record_click(c, &m, &url, ua.as_deref(), now))
             .await
     }
 
-    async fn list_clicks(&self, send_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Click>> {
-        self.readers.read(move |c| segments::list_clicks(c, send_id, after, limit)).await
+    async fn list_clicks(
+        &self,
+        send_id: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Click>> {
+        self.readers
+            .read(move |c| segments::list_clicks(c, send_id, after, limit))
+            .await
     }
 }

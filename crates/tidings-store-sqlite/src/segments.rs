@@ -81,13 +81,24 @@ pub(crate) fn upsert_users(c: &Connection, users: &[User]) -> StoreResult<u64> {
     for u in users {
         let row = UserRow::from_user(u);
         n += stmt
-            .execute(params![row.appid, row.openid, row.nickname, row.profile, row.created_at])
+            .execute(params![
+                row.appid,
+                row.openid,
+                row.nickname,
+                row.profile,
+                row.created_at
+            ])
             .map_err(backend)? as u64;
     }
     Ok(n)
 }
 
-pub(crate) fn create_tag(c: &Connection, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag> {
+pub(crate) fn create_tag(
+    c: &Connection,
+    appid: &AppId,
+    name: &str,
+    now: Timestamp,
+) -> StoreResult<Tag> {
     c.prepare_cached(
         "INSERT INTO tags (appid, name, created_at) VALUES (?1, ?2, ?3) RETURNING id, appid, name, created_at",
     )
@@ -102,10 +113,16 @@ pub(crate) fn list_tags(c: &Connection, appid: &AppId) -> StoreResult<Vec<Tag>> 
         .prepare_cached("SELECT id, appid, name, created_at FROM tags WHERE appid = ?1 ORDER BY id")
         .map_err(backend)?;
     let rows = stmt.query_map([appid.as_str()], tag_row).map_err(backend)?;
-    rows.map(|r| r.map_err(backend).and_then(TagRow::into_tag)).collect()
+    rows.map(|r| r.map_err(backend).and_then(TagRow::into_tag))
+        .collect()
 }
 
-pub(crate) fn rename_tag(c: &Connection, appid: &AppId, id: i64, name: &str) -> StoreResult<Option<Tag>> {
+pub(crate) fn rename_tag(
+    c: &Connection,
+    appid: &AppId,
+    id: i64,
+    name: &str,
+) -> StoreResult<Option<Tag>> {
     c.prepare_cached(
         "UPDATE tags SET name = ?3 WHERE appid = ?1 AND id = ?2 RETURNING id, appid, name, created_at",
     )
@@ -126,7 +143,12 @@ pub(crate) fn delete_tag(c: &Connection, appid: &AppId, id: i64) -> StoreResult<
     Ok(n > 0)
 }
 
-pub(crate) fn tag_users(c: &Connection, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
+pub(crate) fn tag_users(
+    c: &Connection,
+    appid: &AppId,
+    tag_id: i64,
+    openids: &[OpenId],
+) -> StoreResult<u64> {
     let n = c
         .prepare_cached(
             "INSERT INTO user_tags (appid, openid, tag_id)
@@ -140,7 +162,12 @@ pub(crate) fn tag_users(c: &Connection, appid: &AppId, tag_id: i64, openids: &[O
     Ok(n as u64)
 }
 
-pub(crate) fn untag_users(c: &Connection, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64> {
+pub(crate) fn untag_users(
+    c: &Connection,
+    appid: &AppId,
+    tag_id: i64,
+    openids: &[OpenId],
+) -> StoreResult<u64> {
     let n = c
         .prepare_cached(
             "DELETE FROM user_tags WHERE appid = ?1 AND tag_id = ?2
@@ -152,7 +179,11 @@ pub(crate) fn untag_users(c: &Connection, appid: &AppId, tag_id: i64, openids: &
     Ok(n as u64)
 }
 
-fn one_send(c: &Connection, sql: &str, p: impl rusqlite::Params) -> StoreResult<Option<SendRecord>> {
+fn one_send(
+    c: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> StoreResult<Option<SendRecord>> {
     c.prepare_cached(sql)
         .map_err(backend)?
         .query_row(p, send_row)
@@ -182,22 +213,39 @@ pub(crate) fn create_send(c: &Connection, s: &NewSend) -> StoreResult<SendRecord
 }
 
 pub(crate) fn get_send(c: &Connection, id: i64) -> StoreResult<Option<SendRecord>> {
-    one_send(c, &format!("SELECT {SEND_COLUMNS} FROM sends WHERE id = ?1"), [id])
+    one_send(
+        c,
+        &format!("SELECT {SEND_COLUMNS} FROM sends WHERE id = ?1"),
+        [id],
+    )
 }
 
-pub(crate) fn list_sends(c: &Connection, appid: &AppId, before: Option<i64>, limit: u32) -> StoreResult<Vec<SendRecord>> {
+pub(crate) fn list_sends(
+    c: &Connection,
+    appid: &AppId,
+    before: Option<i64>,
+    limit: u32,
+) -> StoreResult<Vec<SendRecord>> {
     let mut stmt = c
         .prepare_cached(&format!(
             "SELECT {SEND_COLUMNS} FROM sends WHERE appid = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3"
         ))
         .map_err(backend)?;
     let rows = stmt
-        .query_map(params![appid.as_str(), before.unwrap_or(i64::MAX), limit], send_row)
+        .query_map(
+            params![appid.as_str(), before.unwrap_or(i64::MAX), limit],
+            send_row,
+        )
         .map_err(backend)?;
-    rows.map(|r| r.map_err(backend).and_then(SendRow::into_send)).collect()
+    rows.map(|r| r.map_err(backend).and_then(SendRow::into_send))
+        .collect()
 }
 
-pub(crate) fn cancel_send(c: &Connection, id: i64, now: Timestamp) -> StoreResult<Option<SendRecord>> {
+pub(crate) fn cancel_send(
+    c: &Connection,
+    id: i64,
+    now: Timestamp,
+) -> StoreResult<Option<SendRecord>> {
     c.execute(
         "UPDATE sends SET state = 'cancelled', finished_at = ?2, claim = NULL
          WHERE id = ?1 AND state IN ('queued', 'running')",
@@ -227,13 +275,19 @@ pub(crate) fn claim_send(
     )
 }
 
-pub(crate) fn count_audience(c: &Connection, appid: &AppId, audience: &Audience) -> StoreResult<i64> {
+pub(crate) fn count_audience(
+    c: &Connection,
+    appid: &AppId,
+    audience: &Audience,
+) -> StoreResult<i64> {
     let (sql, extra) = audience_sql(audience, "openid", JSON_LIST, JSON_LIST);
     let sql = format!("SELECT COUNT(*) FROM ({})", sql.replace("{p}", "?"));
     let mut stmt = c.prepare_cached(&sql).map_err(backend)?;
     let n = match extra {
         AudienceParams::None => stmt.query_row(params![appid.as_str(), "", i64::MAX], |r| r.get(0)),
-        AudienceParams::List(list) => stmt.query_row(params![appid.as_str(), "", i64::MAX, list], |r| r.get(0)),
+        AudienceParams::List(list) => {
+            stmt.query_row(params![appid.as_str(), "", i64::MAX, list], |r| r.get(0))
+        }
     };
     n.map_err(backend)
 }
@@ -246,7 +300,9 @@ pub(crate) fn audience_page(
     limit: u32,
 ) -> StoreResult<Vec<User>> {
     let (sql, extra) = audience_sql(audience, USER_COLUMNS, JSON_LIST, JSON_LIST);
-    let mut stmt = c.prepare_cached(&sql.replace("{p}", "?")).map_err(backend)?;
+    let mut stmt = c
+        .prepare_cached(&sql.replace("{p}", "?"))
+        .map_err(backend)?;
     let after = after.unwrap_or("");
     let rows: Vec<UserRow> = match extra {
         AudienceParams::None => stmt
@@ -267,7 +323,11 @@ pub(crate) fn audience_page(
 pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
     let s = &chunk.send;
     let state: Option<(String, Option<String>)> = c
-        .query_row("SELECT state, claim FROM sends WHERE id = ?1", [s.id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT state, claim FROM sends WHERE id = ?1",
+            [s.id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()
         .map_err(backend)?;
     match state {
@@ -319,7 +379,15 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
          WHERE id = ?1",
     )
     .map_err(backend)?
-    .execute(params![s.id, chunk.cursor, oks, fails, chunk.lease_until.as_millis(), chunk.done, now])
+    .execute(params![
+        s.id,
+        chunk.cursor,
+        oks,
+        fails,
+        chunk.lease_until.as_millis(),
+        chunk.done,
+        now
+    ])
     .map_err(backend)?;
     Ok(ChunkOutcome::Committed { oks, fails })
 }
@@ -327,7 +395,8 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
 fn messages(c: &Connection, sql: &str, p: impl rusqlite::Params) -> StoreResult<Vec<Message>> {
     let mut stmt = c.prepare_cached(sql).map_err(backend)?;
     let rows = stmt.query_map(p, message_row).map_err(backend)?;
-    rows.map(|r| r.map_err(backend).and_then(MessageRow::into_message)).collect()
+    rows.map(|r| r.map_err(backend).and_then(MessageRow::into_message))
+        .collect()
 }
 
 pub(crate) fn list_recipients(
@@ -347,7 +416,13 @@ pub(crate) fn list_recipients(
     )
 }
 
-pub(crate) fn messages_after(c: &Connection, appid: &AppId, openid: &OpenId, after: i64, limit: u32) -> StoreResult<Vec<Message>> {
+pub(crate) fn messages_after(
+    c: &Connection,
+    appid: &AppId,
+    openid: &OpenId,
+    after: i64,
+    limit: u32,
+) -> StoreResult<Vec<Message>> {
     messages(
         c,
         &format!(
@@ -359,8 +434,12 @@ pub(crate) fn messages_after(c: &Connection, appid: &AppId, openid: &OpenId, aft
 }
 
 pub(crate) fn message_by_link(c: &Connection, token: &str) -> StoreResult<Option<Message>> {
-    Ok(messages(c, &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE link_token = ?1"), [token])?
-        .pop())
+    Ok(messages(
+        c,
+        &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE link_token = ?1"),
+        [token],
+    )?
+    .pop())
 }
 
 pub(crate) fn record_click(
@@ -384,14 +463,27 @@ pub(crate) fn record_click(
     ))
     .map_err(backend)?
     .query_row(
-        params![m.id, m.send_id, m.appid.as_str(), m.openid.as_str(), url, now.as_millis(), user_agent],
+        params![
+            m.id,
+            m.send_id,
+            m.appid.as_str(),
+            m.openid.as_str(),
+            url,
+            now.as_millis(),
+            user_agent
+        ],
         click_row,
     )
     .map_err(backend)?
     .into_click()
 }
 
-pub(crate) fn list_clicks(c: &Connection, send_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Click>> {
+pub(crate) fn list_clicks(
+    c: &Connection,
+    send_id: i64,
+    after: Option<i64>,
+    limit: u32,
+) -> StoreResult<Vec<Click>> {
     let mut stmt = c
         .prepare_cached(&format!(
             "SELECT {CLICK_COLUMNS} FROM clicks WHERE send_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
@@ -400,5 +492,6 @@ pub(crate) fn list_clicks(c: &Connection, send_id: i64, after: Option<i64>, limi
     let rows = stmt
         .query_map(params![send_id, after.unwrap_or(0), limit], click_row)
         .map_err(backend)?;
-    rows.map(|r| r.map_err(backend).and_then(ClickRow::into_click)).collect()
+    rows.map(|r| r.map_err(backend).and_then(ClickRow::into_click))
+        .collect()
 }

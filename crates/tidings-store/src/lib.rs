@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use thiserror::Error;
 use tidings_engine::{
     App, AppId, AppName, Audience, Grant, GrantId, LibraryTitle, Message, OpenId, Pages, Row,
-    SecretHash, SendRecord, SendSpec, Tag, Template, TemplateId, TitleId, Timestamp, TokenHash,
+    SecretHash, SendRecord, SendSpec, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash,
     TokenLane, TokenRecord, User,
 };
 
@@ -287,12 +287,18 @@ pub trait Store: Send + Sync + 'static {
     /// Tags those of the openids that are users of the app; returns how many
     /// were newly tagged.
     async fn tag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64>;
-    async fn untag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId]) -> StoreResult<u64>;
+    async fn untag_users(&self, appid: &AppId, tag_id: i64, openids: &[OpenId])
+        -> StoreResult<u64>;
 
     async fn create_send(&self, send: &NewSend) -> StoreResult<SendRecord>;
     async fn get_send(&self, id: i64) -> StoreResult<Option<SendRecord>>;
     /// An app's sends, newest first, with ids below `before`.
-    async fn list_sends(&self, appid: &AppId, before: Option<i64>, limit: u32) -> StoreResult<Vec<SendRecord>>;
+    async fn list_sends(
+        &self,
+        appid: &AppId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<SendRecord>>;
     /// Cancels a queued or running send; returns it as it is after.
     async fn cancel_send(&self, id: i64, now: Timestamp) -> StoreResult<Option<SendRecord>>;
     /// Takes the oldest queued send, or a running one whose lease ran out,
@@ -332,5 +338,10 @@ pub trait Store: Send + Sync + 'static {
         user_agent: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<Click>;
-    async fn list_clicks(&self, send_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Click>>;
+    async fn list_clicks(
+        &self,
+        send_id: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Click>>;
 }

@@ -26,14 +26,19 @@ impl Metered {
         Arc::new(Self { inner })
     }
 
-    async fn timed<T>(&self, op: &'static str, fut: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+    async fn timed<T>(
+        &self,
+        op: &'static str,
+        fut: impl Future<Output = StoreResult<T>>,
+    ) -> StoreResult<T> {
         let start = Instant::now();
         let out = fut.await;
         let backend = self.inner.backend();
         metrics::histogram!("tidings_store_duration_seconds", "op" => op, "backend" => backend)
             .record(start.elapsed().as_secs_f64());
         if out.is_err() {
-            metrics::counter!("tidings_store_errors_total", "op" => op, "backend" => backend).increment(1);
+            metrics::counter!("tidings_store_errors_total", "op" => op, "backend" => backend)
+                .increment(1);
         }
         out
     }

@@ -3,8 +3,8 @@
 
 use tidings_engine::{
     App, AppId, AppKind, AppName, Audience, Grant, LibraryTitle, Match, Message, OpenId, Pages,
-    Row, SecretHash, SendRecord, SendSpec, SendState, Tag, Template, TemplateId, Timestamp, TitleId,
-    TokenHash, TokenLane, TokenRecord, User,
+    Row, SecretHash, SendRecord, SendSpec, SendState, Tag, Template, TemplateId, Timestamp,
+    TitleId, TokenHash, TokenLane, TokenRecord, User,
 };
 
 use crate::{Click, NewMessage, SendOutcome, StoreError, StoreResult};

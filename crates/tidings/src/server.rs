@@ -10,7 +10,7 @@ use tidings_http::AppState;
 use tidings_service::{AdminAuth, AdminKeySource, Services};
 use tidings_store::Store;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::Settings;
@@ -61,6 +61,7 @@ pub struct Running {
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     pruner: JoinHandle<()>,
+    worker: Option<(watch::Sender<bool>, JoinHandle<()>)>,
 }
 
 impl Running {
@@ -71,6 +72,10 @@ impl Running {
         }
         self.pruner.abort();
         (&mut self.task).await??;
+        if let Some((stop, task)) = self.worker.take() {
+            let _ = stop.send(true);
+            let _ = task.await;
+        }
         Ok(())
     }
 
@@ -108,6 +113,8 @@ pub async fn start_with_clock(
         None => AdminKeySource::Stored,
     };
     let (admin, generated_admin_key) = AdminAuth::init(store.as_ref(), source).await?;
+    let worker_loop = services.worker.clone();
+    let (streams_stop, streams_stopped) = watch::channel(false);
     let state = AppState {
         services,
         admin,
@@ -118,6 +125,7 @@ pub async fn start_with_clock(
         },
         client_ip: settings.client_ip_source(),
         egress_ips: settings.egress_ips.clone(),
+        shutdown: streams_stopped,
     };
     let listener = TcpListener::bind(settings.listen).await?;
     let addr = listener.local_addr()?;
@@ -127,10 +135,16 @@ pub async fn start_with_clock(
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = stop_rx.await;
+                // Live streams end so that the shutdown does not wait on them.
+                let _ = streams_stop.send(true);
             })
             .await
     });
     let pruner = tokio::spawn(prune_tokens(store.clone(), clock));
+    let worker = settings.worker.then(|| {
+        let (stop, stopped) = watch::channel(false);
+        (stop, tokio::spawn(worker_loop.run(stopped)))
+    });
     tracing::info!(%addr, backend = store.backend(), "listening");
     Ok(Running {
         addr,
@@ -139,6 +153,7 @@ pub async fn start_with_clock(
         stop: Some(stop_tx),
         task,
         pruner,
+        worker,
     })
 }
 

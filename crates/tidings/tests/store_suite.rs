@@ -459,6 +459,8 @@ fn message(u: &User, g: &Grant, now: Timestamp, limit: u32) -> NewMessage {
         created_at: now,
         day_start: now.quota_day_start(),
         daily_limit: limit,
+        link_token: Some(tidings_engine::message::new_link_token()),
+        url: None,
     }
 }
 

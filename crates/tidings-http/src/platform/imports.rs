@@ -72,7 +72,9 @@ async fn ndjson(
     let mut lines = tokio::io::BufReader::new(body).lines();
     while let Some(line) = lines.next_line().await.map_err(unreadable)? {
         if line.len() > MAX_LINE {
-            importer.push(Err(format!("line longer than {MAX_LINE} bytes"))).await?;
+            importer
+                .push(Err(format!("line longer than {MAX_LINE} bytes")))
+                .await?;
             continue;
         }
         if line.trim().is_empty() {
@@ -102,7 +104,9 @@ async fn csv(
         .map(str::to_owned)
         .collect();
     if !header.iter().any(|h| h == "openid") {
-        return Err(ApiError::invalid("the CSV header must name an openid column"));
+        return Err(ApiError::invalid(
+            "the CSV header must name an openid column",
+        ));
     }
     let mut records = reader.records();
     while let Some(record) = records.next().await {

@@ -29,15 +29,24 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/apps/{appid}/users", post(users::create))
         .route("/apps/{appid}/users:import", post(imports::import))
         .route("/apps/{appid}/tags", post(tags::create).get(tags::list))
-        .route("/apps/{appid}/tags/{tag}", patch(tags::rename).delete(tags::delete))
+        .route(
+            "/apps/{appid}/tags/{tag}",
+            patch(tags::rename).delete(tags::delete),
+        )
         .route("/apps/{appid}/tags/{tag}/users", post(tags::tag_users))
-        .route("/apps/{appid}/tags/{tag}/users:remove", post(tags::untag_users))
+        .route(
+            "/apps/{appid}/tags/{tag}/users:remove",
+            post(tags::untag_users),
+        )
         .route("/apps/{appid}/sends", post(sends::create).get(sends::list))
         .route("/sends/{id}", get(sends::get))
         .route("/sends/{id}/cancel", post(sends::cancel))
         .route("/sends/{id}/recipients", get(sends::recipients))
         .route("/sends/{id}/clicks", get(sends::clicks))
-        .route("/apps/{appid}/users/{openid}/messages/stream", get(stream::stream))
+        .route(
+            "/apps/{appid}/users/{openid}/messages/stream",
+            get(stream::stream),
+        )
         .route("/apps/{appid}/users/{openid}", get(users::get))
         .route(
             "/apps/{appid}/users/{openid}/form-submits",

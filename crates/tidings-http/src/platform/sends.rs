@@ -76,16 +76,26 @@ pub struct Page<T> {
     next_cursor: Option<i64>,
 }
 
-fn page<T, U>(items: Vec<T>, limit: u32, key: impl Fn(&T) -> i64, view: impl Fn(T) -> U) -> Page<U> {
-    let next_cursor = (items.len() == limit as usize).then(|| items.last().map(&key)).flatten();
+fn page<T, U>(
+    items: Vec<T>,
+    limit: u32,
+    key: impl Fn(&T) -> i64,
+    view: impl Fn(T) -> U,
+) -> Page<U> {
+    let next_cursor = (items.len() == limit as usize)
+        .then(|| items.last().map(&key))
+        .flatten();
     Page {
         items: items.into_iter().map(view).collect(),
         next_cursor,
     }
 }
 
-fn query(q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>) -> Result<PageQuery, ApiError> {
-    q.map(|Query(q)| q).map_err(|e| ApiError::invalid(e.body_text()))
+fn query(
+    q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<PageQuery, ApiError> {
+    q.map(|Query(q)| q)
+        .map_err(|e| ApiError::invalid(e.body_text()))
 }
 
 pub async fn create(
@@ -126,7 +136,11 @@ pub async fn list(
     let q = query(q)?;
     let appid = AppId::parse(&appid).map_err(|e| ApiError::invalid(e.to_string()))?;
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
-    let sends = state.services.segments.list(&appid, q.cursor, limit).await?;
+    let sends = state
+        .services
+        .segments
+        .list(&appid, q.cursor, limit)
+        .await?;
     Ok(Json(page(sends, limit, |s| s.id, SendView::from)))
 }
 
@@ -206,11 +220,16 @@ pub async fn clicks(
     let q = query(q)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let items = state.services.segments.clicks(id, q.cursor, limit).await?;
-    Ok(Json(page(items, limit, |c: &Click| c.id, |c| ClickView {
-        openid: c.openid.as_str().to_owned(),
-        message_id: c.message_id,
-        url: c.url,
-        at: c.at.as_millis(),
-        user_agent: c.user_agent,
-    })))
+    Ok(Json(page(
+        items,
+        limit,
+        |c: &Click| c.id,
+        |c| ClickView {
+            openid: c.openid.as_str().to_owned(),
+            message_id: c.message_id,
+            url: c.url,
+            at: c.at.as_millis(),
+            user_agent: c.user_agent,
+        },
+    )))
 }

@@ -32,21 +32,31 @@ struct Cursor {
     last: i64,
     ready: VecDeque<Event>,
     changes: broadcast::Receiver<InboxChanged>,
+    shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 impl Cursor {
     async fn next_event(&mut self) -> Option<Event> {
         loop {
+            if *self.shutdown.borrow() {
+                return None;
+            }
             if let Some(e) = self.ready.pop_front() {
                 return Some(e);
             }
-            match self.services.store.messages_after(&self.appid, &self.openid, self.last, 100).await {
+            match self
+                .services
+                .store
+                .messages_after(&self.appid, &self.openid, self.last, 100)
+                .await
+            {
                 Ok(messages) if !messages.is_empty() => {
                     for m in messages {
                         self.last = m.id;
                         let id = m.id.to_string();
                         let data = serde_json::to_string(&MessageView::from(m)).unwrap_or_default();
-                        self.ready.push_back(Event::default().id(id).event("message").data(data));
+                        self.ready
+                            .push_back(Event::default().id(id).event("message").data(data));
                     }
                     continue;
                 }
@@ -64,6 +74,7 @@ impl Cursor {
         loop {
             tokio::select! {
                 _ = &mut deadline => return,
+                _ = self.shutdown.changed() => return,
                 change = self.changes.recv() => match change {
                     Ok(c) if c.appid == self.appid && c.openid == self.openid => return,
                     Ok(_) => {}
@@ -91,7 +102,11 @@ pub async fn stream(
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .or(query.get("last_event_id").map(String::as_str))
-        .map(|v| v.trim().parse::<i64>().map_err(|_| ApiError::invalid("Last-Event-ID must be a message id")))
+        .map(|v| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| ApiError::invalid("Last-Event-ID must be a message id"))
+        })
         .transpose()?;
     let last = match resume {
         Some(id) => id,
@@ -110,6 +125,7 @@ pub async fn stream(
         last,
         ready: VecDeque::new(),
         changes,
+        shutdown: state.shutdown.clone(),
     };
     let events = futures_util::stream::unfold(cursor, |mut c| async move {
         let e = c.next_event().await?;

@@ -61,7 +61,13 @@ pub async fn rename(
     Path((id, tag)): Path<(String, i64)>,
     ApiJson(body): ApiJson<TagBody>,
 ) -> Result<Json<Tag>, ApiError> {
-    Ok(Json(state.services.tags.rename(&appid(&id)?, tag, &body.name).await?))
+    Ok(Json(
+        state
+            .services
+            .tags
+            .rename(&appid(&id)?, tag, &body.name)
+            .await?,
+    ))
 }
 
 pub async fn delete(
@@ -80,7 +86,11 @@ pub async fn tag_users(
     Path((id, tag)): Path<(String, i64)>,
     ApiJson(body): ApiJson<OpenIds>,
 ) -> Result<Json<Changed>, ApiError> {
-    let changed = state.services.tags.tag(&appid(&id)?, tag, &body.openids).await?;
+    let changed = state
+        .services
+        .tags
+        .tag(&appid(&id)?, tag, &body.openids)
+        .await?;
     Ok(Json(Changed { changed }))
 }
 
@@ -90,6 +100,10 @@ pub async fn untag_users(
     Path((id, tag)): Path<(String, i64)>,
     ApiJson(body): ApiJson<OpenIds>,
 ) -> Result<Json<Changed>, ApiError> {
-    let changed = state.services.tags.untag(&appid(&id)?, tag, &body.openids).await?;
+    let changed = state
+        .services
+        .tags
+        .untag(&appid(&id)?, tag, &body.openids)
+        .await?;
     Ok(Json(Changed { changed }))
 }

@@ -70,6 +70,10 @@ impl TestServer {
             ..Settings::default()
         };
         tweak(&mut settings);
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         let clock = ManualClock::new(START);
         let running = tidings::server::start_with_clock(&settings, Arc::new(clock.clone()))
             .await
@@ -242,6 +246,26 @@ impl TestServer {
             .to_owned()
     }
 
+    /// Polls a send until it is done (bounded), returning its last view.
+    pub async fn wait_send(&self, id: i64) -> Value {
+        for _ in 0..1200 {
+            let v = json_of(self.admin(reqwest::Method::GET, &format!("/api/v1/sends/{id}"))).await;
+            if matches!(
+                v["state"].as_str(),
+                Some("finished" | "failed" | "cancelled")
+            ) {
+                return v;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("send {id} did not finish");
+    }
+
+    /// Every recipient of a send, through the paged recipients API.
+    pub async fn all_recipients(&self, id: i64, status: Option<&str>) -> Vec<Value> {
+        all_recipients(&self.http, &self.base, id, status).await
+    }
+
     pub async fn stop(mut self) {
         if let Some(r) = self.running.take() {
             r.shutdown().await.expect("clean shutdown");
@@ -265,6 +289,32 @@ pub async fn json_of(req: reqwest::RequestBuilder) -> Value {
         .json()
         .await
         .expect("JSON body")
+}
+
+/// Every recipient of a send on the server at `base`, page by page.
+pub async fn all_recipients(
+    http: &Client,
+    base: &str,
+    id: i64,
+    status: Option<&str>,
+) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut cursor: Option<i64> = None;
+    loop {
+        let mut url = format!("{base}/api/v1/sends/{id}/recipients?limit=1000");
+        if let Some(c) = cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        if let Some(s) = status {
+            url.push_str(&format!("&status={s}"));
+        }
+        let page = json_of(http.get(url).bearer_auth(ADMIN_KEY)).await;
+        out.extend(page["items"].as_array().expect("items").iter().cloned());
+        match page["next_cursor"].as_i64() {
+            Some(c) => cursor = Some(c),
+            None => return out,
+        }
+    }
 }
 
 /// The query of a `/cgi-bin/token` request.
