@@ -51,13 +51,15 @@ pub fn router(state: AppState) -> Router {
         .merge(observability::router())
         .merge(links::router())
         .fallback(platform::not_found)
-        .with_state(state)
-        .layer(axum::middleware::from_fn(observability::track))
-        .layer(axum::middleware::from_fn(request_id::assign))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
+        // Streamed imports of millions of lines take longer than any timeout.
+        .merge(Router::new().nest("/api/v1", platform::streaming_router()))
+        .with_state(state)
+        .layer(axum::middleware::from_fn(observability::track))
+        .layer(axum::middleware::from_fn(request_id::assign))
         .layer(CatchPanicLayer::custom(observability::panic_response))
 }
 

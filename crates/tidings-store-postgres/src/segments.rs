@@ -93,35 +93,26 @@ impl PgStore {
         rows.iter().map(|r| message_row(r).into_message()).collect()
     }
 
+    /// One statement per batch: the rows travel as arrays.
     pub(crate) async fn pg_upsert_users(&self, users: &[User]) -> StoreResult<u64> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(backend)?;
-        let stmt = tx
-            .prepare_cached(&format!(
-                "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (appid, openid) DO UPDATE SET nickname = excluded.nickname, profile = excluded.profile"
-            ))
+        let rows: Vec<UserRow> = users.iter().map(UserRow::from_user).collect();
+        let Some(first) = rows.first() else {
+            return Ok(0);
+        };
+        let openids: Vec<&str> = rows.iter().map(|r| r.openid.as_str()).collect();
+        let nicknames: Vec<Option<&str>> = rows.iter().map(|r| r.nickname.as_deref()).collect();
+        let profiles: Vec<&str> = rows.iter().map(|r| r.profile.as_str()).collect();
+        let created: Vec<i64> = rows.iter().map(|r| r.created_at).collect();
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO users (appid, openid, nickname, profile, created_at)
+                 SELECT $1, o, n, p, c FROM UNNEST($2::text[], $3::text[], $4::text[], $5::bigint[]) AS t(o, n, p, c)
+                 ON CONFLICT (appid, openid) DO UPDATE SET nickname = excluded.nickname, profile = excluded.profile",
+                &[&first.appid, &openids, &nicknames, &profiles, &created],
+            )
             .await
-            .map_err(backend)?;
-        let mut n = 0;
-        for u in users {
-            let row = UserRow::from_user(u);
-            n += tx
-                .execute(
-                    &stmt,
-                    &[
-                        &row.appid,
-                        &row.openid,
-                        &row.nickname,
-                        &row.profile,
-                        &row.created_at,
-                    ],
-                )
-                .await
-                .map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(n)
+            .map_err(backend)
     }
 
     pub(crate) async fn pg_create_tag(
@@ -479,37 +470,50 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
         _ => return Ok(ChunkOutcome::LeaseLost),
     }
     let now = chunk.now.as_millis();
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
-                                   send_id, status, failed_reason, link_token, url, delivered_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-             ON CONFLICT (send_id, openid) DO NOTHING",
-        )
-        .await
-        .map_err(backend)?;
+    // Delivered and failed recipients go in as two array statements.
     let (mut oks, mut fails) = (0i64, 0i64);
-    for m in &chunk.messages {
-        let failed = m.failed_reason.is_some();
-        let rows = serde_json::to_string(&m.rows).expect("rows serialize");
+    for failed in [false, true] {
+        let part: Vec<&tidings_store::ChunkMessage> = chunk
+            .messages
+            .iter()
+            .filter(|m| m.failed_reason.is_some() == failed)
+            .collect();
+        if part.is_empty() {
+            continue;
+        }
+        let openids: Vec<&str> = part.iter().map(|m| m.openid.as_str()).collect();
+        let rows: Vec<String> = part
+            .iter()
+            .map(|m| serde_json::to_string(&m.rows).expect("rows serialize"))
+            .collect();
+        let emphasis: Vec<Option<i64>> =
+            part.iter().map(|m| m.emphasis.map(|e| e as i64)).collect();
+        let reasons: Vec<Option<&str>> = part.iter().map(|m| m.failed_reason.as_deref()).collect();
+        let links: Vec<Option<&str>> = part.iter().map(|m| m.link_token.as_deref()).collect();
+        let status = if failed { "failed" } else { "delivered" };
+        let delivered_at = (!failed).then_some(now);
         let n = tx
             .execute(
-                &stmt,
+                "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
+                                       send_id, status, failed_reason, link_token, url, delivered_at)
+                 SELECT $1, o, $2, $3, r, e, $4, $5, $6, $7, f, l, $8, $9
+                 FROM UNNEST($10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[]) AS t(o, r, e, f, l)
+                 ON CONFLICT (send_id, openid) DO NOTHING",
                 &[
                     &s.appid.as_str(),
-                    &m.openid.as_str(),
                     &s.template_id.as_str(),
                     &s.title,
-                    &rows,
-                    &m.emphasis.map(|e| e as i64),
                     &s.spec.page,
                     &now,
                     &s.id,
-                    &if failed { "failed" } else { "delivered" },
-                    &m.failed_reason,
-                    &m.link_token,
+                    &status,
                     &s.spec.url,
-                    &(!failed).then_some(now),
+                    &delivered_at,
+                    &openids,
+                    &rows,
+                    &emphasis,
+                    &reasons,
+                    &links,
                 ],
             )
             .await

@@ -27,7 +27,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/apps/{appid}/rotate-secret", post(apps::rotate_secret))
         .route("/apps/{appid}/disable", post(apps::disable))
         .route("/apps/{appid}/users", post(users::create))
-        .route("/apps/{appid}/users:import", post(imports::import))
         .route("/apps/{appid}/tags", post(tags::create).get(tags::list))
         .route(
             "/apps/{appid}/tags/{tag}",
@@ -64,4 +63,9 @@ pub fn router() -> Router<Arc<AppState>> {
             "/apps/{appid}/users/{openid}/messages/{id}/read",
             post(users::read),
         )
+}
+
+/// Routes whose requests may take long: they get no request timeout.
+pub fn streaming_router() -> Router<Arc<AppState>> {
+    Router::new().route("/apps/{appid}/users:import", post(imports::import))
 }
