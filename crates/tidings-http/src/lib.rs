@@ -22,7 +22,7 @@ use tidings_service::{AdminAuth, Services};
 use tower_http::catch_panic::CatchPanicLayer;
 
 pub use client_ip::ClientIpSource;
-pub use platform::AppView;
+pub use platform::{AppView, SendView};
 
 /// The largest JSON request body accepted (streamed imports have no such limit).
 pub const MAX_BODY_BYTES: usize = 1 << 20;

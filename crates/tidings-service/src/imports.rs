@@ -186,6 +186,95 @@ impl Importer {
     }
 }
 
+/// The longest NDJSON line accepted.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// The format of an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportFormat {
+    Ndjson,
+    Csv,
+}
+
+/// Why a whole import stopped (line errors are reported, not raised).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("unreadable input: {0}")]
+    Read(String),
+    #[error("the CSV header must name an openid column")]
+    NoOpenIdColumn,
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+}
+
+impl Importer {
+    /// Reads the whole input, streaming, and writes it in batches. `progress`
+    /// is called after each line with the report so far.
+    pub async fn run<R>(
+        mut self,
+        format: ImportFormat,
+        input: R,
+        now: tidings_engine::Timestamp,
+        mut progress: impl FnMut(&ImportReport),
+    ) -> Result<ImportReport, ImportError>
+    where
+        R: tokio::io::AsyncRead + Unpin + Send,
+    {
+        match format {
+            ImportFormat::Ndjson => {
+                use tokio::io::AsyncBufReadExt;
+                let mut lines = tokio::io::BufReader::new(input).lines();
+                while let Some(line) = lines
+                    .next_line()
+                    .await
+                    .map_err(|e| ImportError::Read(e.to_string()))?
+                {
+                    if line.len() > MAX_LINE {
+                        self.push(Err(format!("line longer than {MAX_LINE} bytes")))
+                            .await?;
+                    } else if line.trim().is_empty() {
+                        self.skip();
+                    } else {
+                        let parsed = parse_ndjson_line(&self.appid, &line, now);
+                        self.push(parsed).await?;
+                    }
+                    progress(&self.report);
+                }
+            }
+            ImportFormat::Csv => {
+                use futures_util::StreamExt;
+                let mut reader = csv_async::AsyncReaderBuilder::new()
+                    .flexible(true)
+                    .trim(csv_async::Trim::All)
+                    .create_reader(input);
+                let header: Vec<String> = reader
+                    .headers()
+                    .await
+                    .map_err(|e| ImportError::Read(e.to_string()))?
+                    .iter()
+                    .map(str::to_owned)
+                    .collect();
+                if !header.iter().any(|h| h == "openid") {
+                    return Err(ImportError::NoOpenIdColumn);
+                }
+                let mut records = reader.records();
+                while let Some(record) = records.next().await {
+                    let parsed = match record {
+                        Ok(r) => {
+                            let fields: Vec<String> = r.iter().map(str::to_owned).collect();
+                            parse_csv_record(&self.appid, &header, &fields, now)
+                        }
+                        Err(e) => Err(format!("malformed CSV: {e}")),
+                    };
+                    self.push(parsed).await?;
+                    progress(&self.report);
+                }
+            }
+        }
+        Ok(self.finish().await?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

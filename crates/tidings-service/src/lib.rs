@@ -28,9 +28,7 @@ pub use admin::{AdminAuth, AdminKeySource};
 pub use apps::{AppService, NewApp, MAX_PAGE as MAX_APPS_PAGE};
 pub use error::ServiceError;
 pub use hub::{InboxChanged, InboxHub};
-pub use imports::{
-    parse_csv_record, parse_ndjson_line, ImportReport, ImportService, Importer, LineError,
-};
+pub use imports::{ImportError, ImportFormat, ImportReport, ImportService, Importer, LineError};
 pub use inbox::{InboxService, MAX_INBOX_PAGE};
 pub use library::{LibraryService, MAX_LIBRARY_PAGE};
 pub use segments::{NewSegmentSend, SegmentService, RECIPIENT_STATUSES};

@@ -50,6 +50,11 @@ pub enum Command {
     /// Manage apps.
     #[command(subcommand)]
     App(AppCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Send a template to a segment of an app's users, as a job.
+    Send(SendArgs),
     /// Create or upgrade the database schema, then exit.
     Migrate,
     /// Print the effective settings as JSON (the admin key is never shown).
@@ -103,6 +108,58 @@ pub enum AppCommand {
     Disable { appid: String },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Import users from a file, streamed, with a progress bar: NDJSON (one
+    /// `{"openid", "nickname", ...profile}` a line) or CSV with a header row.
+    Import {
+        /// The file to read.
+        file: PathBuf,
+        /// The appid to import into.
+        #[arg(long)]
+        app: String,
+        /// ndjson or csv [default: csv when the file name ends in .csv]
+        #[arg(long, value_parser = ["ndjson", "csv"])]
+        format: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The appid sending.
+    #[arg(long)]
+    pub(crate) app: String,
+    /// One of the app's template ids.
+    #[arg(long)]
+    pub(crate) template: String,
+    /// The data object, as JSON ({"keyword1": {"value": "..."}}); values may
+    /// hold {{PROFILE-field}} and {{PROFILE-field|default}}.
+    #[arg(long, default_value = "{}")]
+    pub(crate) data: String,
+    /// Send to users with this tag id (repeat for several).
+    #[arg(long = "tag", value_name = "TAG_ID")]
+    pub(crate) tags: Vec<i64>,
+    /// With several tags: any (users with one of them) or all.
+    #[arg(long = "match", default_value = "any", value_parser = ["any", "all"])]
+    pub(crate) match_: String,
+    /// Send to this openid (repeat for several).
+    #[arg(long = "openid", value_name = "OPENID")]
+    pub(crate) openids: Vec<String>,
+    /// Send to every user of the app.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// The mini-program page a card opens.
+    #[arg(long)]
+    pub(crate) page: Option<String>,
+    /// The web page a card opens.
+    #[arg(long)]
+    pub(crate) url: Option<String>,
+    /// Wait for the job, with a progress bar, working on it in this process
+    /// too (so it finishes whether or not a server is running).
+    #[arg(long)]
+    pub(crate) wait: bool,
+}
+
 #[derive(Serialize)]
 struct Credentials<'a> {
     appid: &'a str,
@@ -131,6 +188,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config => print_json(&settings),
         Command::App(cmd) => app(&settings, cmd).await,
+        Command::Users(cmd) => crate::cli_jobs::users(&settings, cmd).await,
+        Command::Send(args) => crate::cli_jobs::send(&settings, args).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! and the command line. Integration tests start the server through it.
 
 pub mod cli;
+mod cli_jobs;
 pub mod config;
 pub mod logging;
 pub mod server;

@@ -12,6 +12,7 @@ backend_tests!(
     admin_key_is_generated_once_and_kept,
     a_success_survives_kill_9,
     cli_manages_apps_in_the_database,
+    cli_imports_users_and_sends_with_wait,
 );
 
 fn client() -> reqwest::Client {
@@ -200,6 +201,111 @@ async fn cli_manages_apps_in_the_database(db: TestDb) {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("kind"));
 }
 
+async fn cli_imports_users_and_sends_with_wait(db: TestDb) {
+    let out = cli(
+        &db.url,
+        &[
+            "app",
+            "create",
+            "--name",
+            "批量",
+            "--kind",
+            "miniprogram",
+            "--page",
+            "index",
+        ],
+    );
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let appid = created["appid"].as_str().unwrap().to_owned();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let ndjson = dir.path().join("users.ndjson");
+    let lines: String = (0..250)
+        .map(|i| format!("{{\"openid\":\"n{i:04}\",\"nickname\":\"用户{i}\"}}\n"))
+        .collect();
+    std::fs::write(&ndjson, lines + "oops\n").unwrap();
+    let out = cli(
+        &db.url,
+        &["users", "import", ndjson.to_str().unwrap(), "--app", &appid],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["imported"].as_u64(), report["failed"].as_u64()),
+        (Some(250), Some(1)),
+        "{report}"
+    );
+    let csv = dir.path().join("more.csv");
+    std::fs::write(&csv, "openid,nickname,city\nc1,甲,广州\nc2,乙,深圳\n").unwrap();
+    let out = cli(
+        &db.url,
+        &["users", "import", csv.to_str().unwrap(), "--app", &appid],
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["imported"], 2);
+
+    // A template through the WeChat API of a running server.
+    let p = Proc::serve(&db.url, &[("TIDINGS_ADMIN_KEY", ADMIN_KEY)]);
+    let token = get_json(p.url(&token_path(&appid, &secret))).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let added: Value = json_of(
+        client()
+            .post(p.url(&format!(
+                "/cgi-bin/wxopen/template/add?access_token={token}"
+            )))
+            .json(&json!({"id": "AT0002", "keyword_id_list": [3, 4, 5]})),
+    )
+    .await;
+    p.terminate();
+    let template = added["template_id"].as_str().unwrap();
+    let data = r#"{"keyword3": {"value": "{{PROFILE-nickname|朋友}}"}}"#;
+    let out = cli(
+        &db.url,
+        &[
+            "send",
+            "--app",
+            &appid,
+            "--template",
+            template,
+            "--data",
+            data,
+            "--all",
+            "--page",
+            "index",
+            "--wait",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let done: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(done["state"], "finished", "{done}");
+    assert_eq!(done["oks"], 252);
+    let bad = cli(
+        &db.url,
+        &[
+            "send",
+            "--app",
+            &appid,
+            "--template",
+            template,
+            "--all",
+            "--tag",
+            "1",
+        ],
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("one audience"));
+}
+
 #[test]
 fn help_is_complete() {
     let top = command("sqlite://unused.db")
@@ -243,6 +349,22 @@ fn help_is_complete() {
             vec!["--name", "--page", "--clear-pages"],
         ),
         (vec!["app", "list", "--help"], vec!["--after", "--limit"]),
+        (vec!["users", "import", "--help"], vec!["--app", "--format"]),
+        (
+            vec!["send", "--help"],
+            vec![
+                "--app",
+                "--template",
+                "--data",
+                "--tag",
+                "--match",
+                "--openid",
+                "--all",
+                "--page",
+                "--url",
+                "--wait",
+            ],
+        ),
     ] {
         let out = command("sqlite://unused.db").args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");

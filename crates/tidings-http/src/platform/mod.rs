@@ -19,6 +19,7 @@ use crate::AppState;
 
 pub use apps::AppView;
 pub use error::not_found;
+pub use sends::SendView;
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
