@@ -11,6 +11,7 @@ pub mod segment;
 pub mod template;
 pub mod token;
 pub mod user;
+pub mod webhook;
 
 pub use app::{App, AppId, AppKind, AppName, Page, Pages, DEFAULT_DAILY_SEND_LIMIT};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
@@ -22,3 +23,4 @@ pub use segment::{Audience, Match, SendRecord, SendSpec, SendState, Tag};
 pub use template::{Template, TemplateId};
 pub use token::{AccessToken, TokenHash, TokenLane, TokenPolicy, TokenRecord, TokenStatus};
 pub use user::{Grant, GrantId, GrantKind, OpenId, User};
+pub use webhook::Webhook;

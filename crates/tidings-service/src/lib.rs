@@ -16,6 +16,7 @@ mod tags;
 mod templates;
 mod tokens;
 mod users;
+mod webhooks;
 mod worker;
 
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub use tags::TagService;
 pub use templates::{TemplateService, MAX_TEMPLATE_PAGE};
 pub use tokens::{Caller, Credentials, IssuedToken, TokenService};
 pub use users::{NewUser, UserService};
+pub use webhooks::{Dispatcher, WebhookConfig, WebhookReach, WebhookService};
 pub use worker::{Worker, WorkerConfig};
 
 /// Tunables; the defaults are WeChat's.
@@ -57,6 +59,7 @@ pub struct ServiceConfig {
     /// another node may change. Must stay below the token overlap.
     pub cache_ttl: Duration,
     pub worker: WorkerConfig,
+    pub webhooks: WebhookConfig,
 }
 
 impl Default for ServiceConfig {
@@ -70,6 +73,7 @@ impl Default for ServiceConfig {
             failure_window_secs: 60,
             cache_ttl: Duration::from_secs(30),
             worker: WorkerConfig::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -89,6 +93,8 @@ pub struct Services {
     pub segments: SegmentService,
     pub hub: InboxHub,
     pub worker: Worker,
+    pub webhooks: WebhookService,
+    pub dispatcher: Dispatcher,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
 }
@@ -104,6 +110,7 @@ impl Services {
         let apps = AppService::new(store.clone(), clock.clone(), cache.clone());
         let cache_ttl = config.cache_ttl;
         let worker_config = config.worker.clone();
+        let webhook_config = config.webhooks.clone();
         let hub = InboxHub::default();
         let wake = Arc::new(tokio::sync::Notify::new());
         let tokens = TokenService::init(store.clone(), clock.clone(), cache, config).await?;
@@ -135,6 +142,13 @@ impl Services {
             wake,
             worker_config,
         );
+        let webhooks = WebhookService::new(
+            store.clone(),
+            clock.clone(),
+            apps.clone(),
+            webhook_config.clone(),
+        );
+        let dispatcher = Dispatcher::new(store.clone(), clock.clone(), webhook_config);
         Ok(Self {
             apps,
             tokens,
@@ -148,6 +162,8 @@ impl Services {
             segments,
             hub,
             worker,
+            webhooks,
+            dispatcher,
             store,
             clock,
         })

@@ -2,6 +2,7 @@
 //! Several Tidings nodes may share the database; writes that must be
 //! serialized per app lock the app's row.
 
+mod events;
 mod schema;
 mod segments;
 mod sends;
@@ -13,12 +14,12 @@ use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tidings_engine::{
     App, AppId, Audience, Grant, LibraryTitle, Message, OpenId, SecretHash, SendRecord, Tag,
-    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User,
+    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
 };
 use tidings_store::rows::{encode_pages, AppRow, TokenRow, APP_COLUMNS, TOKEN_COLUMNS};
 use tidings_store::{
-    AppPatch, Chunk, ChunkOutcome, Click, IssueOutcome, IssueToken, NewMessage, NewSend,
-    SendOutcome, Store, StoreError, StoreResult, TemplateInsert,
+    AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
+    IssueToken, NewMessage, NewSend, SendOutcome, Store, StoreError, StoreResult, TemplateInsert,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
@@ -573,5 +574,59 @@ impl Store for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<Click>> {
         self.pg_list_clicks(send_id, after, limit).await
+    }
+    async fn create_webhook(
+        &self,
+        appid: &AppId,
+        url: &str,
+        secret: &str,
+        event_types: &[String],
+        now: Timestamp,
+    ) -> StoreResult<Webhook> {
+        self.pg_create_webhook(appid, url, secret, event_types, now)
+            .await
+    }
+    async fn list_webhooks(&self, appid: &AppId) -> StoreResult<Vec<Webhook>> {
+        self.pg_list_webhooks(appid).await
+    }
+    async fn delete_webhook(&self, appid: &AppId, id: i64, now: Timestamp) -> StoreResult<bool> {
+        self.pg_delete_webhook(appid, id, now).await
+    }
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        claim: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>> {
+        self.pg_claim_deliveries(now, lease_until, claim, limit)
+            .await
+    }
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        claim: &str,
+        result: &AttemptResult,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.pg_finish_delivery(id, claim, result, now).await
+    }
+    async fn list_deliveries(
+        &self,
+        appid: &AppId,
+        webhook_id: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        self.pg_list_deliveries(appid, webhook_id, after, limit)
+            .await
+    }
+    async fn replay_delivery(
+        &self,
+        appid: &AppId,
+        id: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<Delivery>> {
+        self.pg_replay_delivery(appid, id, now).await
     }
 }

@@ -171,4 +171,45 @@ CREATE TABLE clicks (
 CREATE INDEX clicks_send ON clicks (send_id, id);
 "#,
     },
+    Migration {
+        version: 4,
+        name: "webhooks, events, deliveries",
+        sql: r#"
+CREATE TABLE webhooks (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    appid       TEXT NOT NULL REFERENCES apps (appid),
+    url         TEXT NOT NULL,
+    secret      TEXT NOT NULL,
+    event_types TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    disabled_at BIGINT
+);
+CREATE INDEX webhooks_app ON webhooks (appid) WHERE disabled_at IS NULL;
+
+CREATE TABLE events (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    appid      TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE deliveries (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    webhook_id      BIGINT NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    event_id        BIGINT NOT NULL REFERENCES events (id),
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'succeeded', 'dead')),
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT,
+    last_status     BIGINT,
+    last_error      TEXT,
+    claim           TEXT,
+    lease_until     BIGINT,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL
+);
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX deliveries_webhook ON deliveries (webhook_id, id);
+"#,
+    },
 ];

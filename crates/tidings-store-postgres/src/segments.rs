@@ -3,8 +3,8 @@
 use deadpool_postgres::GenericClient;
 use tidings_engine::{AppId, Audience, Message, OpenId, SendRecord, Tag, Timestamp, User};
 use tidings_store::rows::{
-    audience_sql, spec_json, AudienceParams, ClickRow, SendRow, TagRow, UserRow, CLICK_COLUMNS,
-    MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
+    audience_sql, chunk_events, click_event, finished_event, spec_json, AudienceParams, ClickRow,
+    SendRow, TagRow, UserRow, CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
 };
 use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreError, StoreResult};
 use tokio_postgres::types::ToSql;
@@ -432,6 +432,14 @@ impl PgStore {
             )
             .await
             .map_err(backend)?;
+        crate::events::emit(
+            &tx,
+            m.appid.as_str(),
+            "message.clicked",
+            &click_event(m, url, now),
+            now,
+        )
+        .await?;
         tx.commit().await.map_err(backend)?;
         click_row(&row).into_click()
     }
@@ -472,6 +480,7 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
     let now = chunk.now.as_millis();
     // Delivered and failed recipients go in as two array statements.
     let (mut oks, mut fails) = (0i64, 0i64);
+    let events = crate::events::has_webhooks(tx, s.appid.as_str()).await?;
     for failed in [false, true] {
         let part: Vec<&tidings_store::ChunkMessage> = chunk
             .messages
@@ -492,13 +501,14 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
         let links: Vec<Option<&str>> = part.iter().map(|m| m.link_token.as_deref()).collect();
         let status = if failed { "failed" } else { "delivered" };
         let delivered_at = (!failed).then_some(now);
-        let n = tx
-            .execute(
+        let inserted = tx
+            .query(
                 "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
                                        send_id, status, failed_reason, link_token, url, delivered_at)
                  SELECT $1, o, $2, $3, r, e, $4, $5, $6, $7, f, l, $8, $9
                  FROM UNNEST($10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[]) AS t(o, r, e, f, l)
-                 ON CONFLICT (send_id, openid) DO NOTHING",
+                 ON CONFLICT (send_id, openid) DO NOTHING
+                 RETURNING id, openid, failed_reason",
                 &[
                     &s.appid.as_str(),
                     &s.template_id.as_str(),
@@ -517,11 +527,21 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
                 ],
             )
             .await
-            .map_err(backend)? as i64;
+            .map_err(backend)?;
+        let n = inserted.len() as i64;
         if failed {
             fails += n;
         } else {
             oks += n;
+        }
+        if events {
+            for row in &inserted {
+                let (id, openid, reason): (i64, String, Option<String>) =
+                    (row.get(0), row.get(1), row.get(2));
+                for (kind, payload) in chunk_events(s, id, &openid, reason.as_deref(), chunk.now) {
+                    crate::events::emit(tx, s.appid.as_str(), kind, &payload, chunk.now).await?;
+                }
+            }
         }
     }
     tx.execute(
@@ -542,5 +562,23 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
     )
     .await
     .map_err(backend)?;
+    if events && chunk.done {
+        let row = tx
+            .query_one(
+                "SELECT expects, oks, fails FROM sends WHERE id = $1",
+                &[&s.id],
+            )
+            .await
+            .map_err(backend)?;
+        let payload = finished_event(
+            s.id,
+            s.appid.as_str(),
+            row.get(0),
+            row.get(1),
+            row.get(2),
+            chunk.now,
+        );
+        crate::events::emit(tx, s.appid.as_str(), "send.finished", &payload, chunk.now).await?;
+    }
     Ok(ChunkOutcome::Committed { oks, fails })
 }

@@ -5,8 +5,8 @@ use tidings_engine::{
     AppId, Grant, LibraryTitle, Message, OpenId, Template, TemplateId, Timestamp, TitleId, User,
 };
 use tidings_store::rows::{
-    grant_refusal, single_spec, GrantRow, LibraryRow, MessageRow, TemplateRow, UserRow,
-    MESSAGE_COLUMNS, TEMPLATE_COLUMNS, USER_COLUMNS,
+    grant_refusal, message_data, message_event, read_event, single_spec, GrantRow, LibraryRow,
+    MessageRow, TemplateRow, UserRow, MESSAGE_COLUMNS, TEMPLATE_COLUMNS, USER_COLUMNS,
 };
 use tidings_store::{NewMessage, SendOutcome, StoreResult, TemplateInsert};
 use tokio_postgres::Row;
@@ -314,8 +314,9 @@ impl PgStore {
         id: i64,
         now: Timestamp,
     ) -> StoreResult<Option<Message>> {
-        let client = self.client().await?;
-        client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let message = tx
             .query_opt(
                 &format!(
                     "UPDATE messages SET read_at = COALESCE(read_at, $4),
@@ -328,7 +329,12 @@ impl PgStore {
             .await
             .map_err(backend)?
             .map(|r| message_row(&r).into_message())
-            .transpose()
+            .transpose()?;
+        if let Some(payload) = message.as_ref().and_then(|m| read_event(m, now)) {
+            crate::events::emit(&tx, appid.as_str(), "message.read", &payload, now).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(message)
     }
 }
 
@@ -401,5 +407,19 @@ async fn send_steps<C: GenericClient>(tx: &C, m: &NewMessage) -> StoreResult<Sen
         .await
         .map_err(backend)?
         .get(0);
+    if crate::events::has_webhooks(tx, appid).await? {
+        let data = message_data(
+            id,
+            Some(send_id),
+            appid,
+            openid,
+            m.template_id.as_str(),
+            None,
+        );
+        for kind in ["message.accepted", "message.delivered"] {
+            let payload = message_event(kind, m.created_at, data.clone());
+            crate::events::emit(tx, appid, kind, &payload, m.created_at).await?;
+        }
+    }
     Ok(SendOutcome::Sent { id })
 }

@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one file, WAL journal, `synchronous=FULL`,
 //! one writer thread that group-commits, and a small pool of readers.
 
+mod events;
 mod migrate;
 mod queries;
 mod readers;
@@ -16,11 +17,11 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 use tidings_engine::{
     App, AppId, Audience, Grant, LibraryTitle, Message, OpenId, SecretHash, SendRecord, Tag,
-    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User,
+    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
 };
 use tidings_store::{
-    AppPatch, Chunk, ChunkOutcome, Click, IssueOutcome, IssueToken, NewMessage, NewSend,
-    SendOutcome, Store, StoreError, StoreResult, TemplateInsert,
+    AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
+    IssueToken, NewMessage, NewSend, SendOutcome, Store, StoreError, StoreResult, TemplateInsert,
 };
 
 use readers::Readers;
@@ -481,6 +482,90 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<Click>> {
         self.readers
             .read(move |c| segments::list_clicks(c, send_id, after, limit))
+            .await
+    }
+
+    async fn create_webhook(
+        &self,
+        appid: &AppId,
+        url: &str,
+        secret: &str,
+        event_types: &[String],
+        now: Timestamp,
+    ) -> StoreResult<Webhook> {
+        let (appid, url, secret, types) = (
+            appid.clone(),
+            url.to_owned(),
+            secret.to_owned(),
+            event_types.to_vec(),
+        );
+        self.writer
+            .write(move |c| events::create_webhook(c, &appid, &url, &secret, &types, now))
+            .await
+    }
+
+    async fn list_webhooks(&self, appid: &AppId) -> StoreResult<Vec<Webhook>> {
+        let appid = appid.clone();
+        self.readers
+            .read(move |c| events::list_webhooks(c, &appid))
+            .await
+    }
+
+    async fn delete_webhook(&self, appid: &AppId, id: i64, now: Timestamp) -> StoreResult<bool> {
+        let appid = appid.clone();
+        self.writer
+            .write(move |c| events::delete_webhook(c, &appid, id, now))
+            .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        claim: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>> {
+        let claim = claim.to_owned();
+        self.writer
+            .write(move |c| events::claim_deliveries(c, now, lease_until, &claim, limit))
+            .await
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        claim: &str,
+        result: &AttemptResult,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let (claim, result) = (claim.to_owned(), result.clone());
+        self.writer
+            .write(move |c| events::finish_delivery(c, id, &claim, &result, now))
+            .await
+    }
+
+    async fn list_deliveries(
+        &self,
+        appid: &AppId,
+        webhook_id: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        let appid = appid.clone();
+        self.readers
+            .read(move |c| events::list_deliveries(c, &appid, webhook_id, after, limit))
+            .await
+    }
+
+    async fn replay_delivery(
+        &self,
+        appid: &AppId,
+        id: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<Delivery>> {
+        let appid = appid.clone();
+        self.writer
+            .write(move |c| events::replay_delivery(c, &appid, id, now))
             .await
     }
 }

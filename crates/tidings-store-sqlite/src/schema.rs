@@ -171,4 +171,45 @@ CREATE TABLE clicks (
 CREATE INDEX clicks_send ON clicks (send_id, id);
 "#,
     },
+    Migration {
+        version: 4,
+        name: "webhooks, events, deliveries",
+        sql: r#"
+CREATE TABLE webhooks (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    appid       TEXT NOT NULL REFERENCES apps (appid),
+    url         TEXT NOT NULL,
+    secret      TEXT NOT NULL,
+    event_types TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    disabled_at INTEGER
+) STRICT;
+CREATE INDEX webhooks_app ON webhooks (appid) WHERE disabled_at IS NULL;
+
+CREATE TABLE events (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    appid      TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    payload    TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE deliveries (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    webhook_id      INTEGER NOT NULL REFERENCES webhooks (id) ON DELETE CASCADE,
+    event_id        INTEGER NOT NULL REFERENCES events (id),
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'succeeded', 'dead')),
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    last_status     INTEGER,
+    last_error      TEXT,
+    claim           TEXT,
+    lease_until     INTEGER,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+) STRICT;
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX deliveries_webhook ON deliveries (webhook_id, id);
+"#,
+    },
 ];

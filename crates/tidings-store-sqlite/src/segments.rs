@@ -3,8 +3,9 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use tidings_engine::{AppId, Audience, Message, OpenId, SendRecord, Tag, Timestamp, User};
 use tidings_store::rows::{
-    audience_sql, spec_json, AudienceParams, ClickRow, MessageRow, SendRow, TagRow, UserRow,
-    CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
+    audience_sql, chunk_events, click_event, finished_event, spec_json, AudienceParams, ClickRow,
+    MessageRow, SendRow, TagRow, UserRow, CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS,
+    USER_COLUMNS,
 };
 use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreResult};
 
@@ -345,6 +346,7 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
         )
         .map_err(backend)?;
     let (mut oks, mut fails) = (0i64, 0i64);
+    let events = crate::events::has_webhooks(c, s.appid.as_str())?;
     for m in &chunk.messages {
         let failed = m.failed_reason.is_some();
         let n = stmt
@@ -370,6 +372,18 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
         } else {
             oks += n;
         }
+        if events && n > 0 {
+            let id = c.last_insert_rowid();
+            for (kind, payload) in chunk_events(
+                s,
+                id,
+                m.openid.as_str(),
+                m.failed_reason.as_deref(),
+                chunk.now,
+            ) {
+                crate::events::emit(c, s.appid.as_str(), kind, &payload, chunk.now)?;
+            }
+        }
     }
     c.prepare_cached(
         "UPDATE sends SET cursor = ?2, oks = oks + ?3, fails = fails + ?4, lease_until = ?5,
@@ -389,6 +403,24 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
         now
     ])
     .map_err(backend)?;
+    if events && chunk.done {
+        let (expects, total_oks, total_fails): (i64, i64, i64) = c
+            .query_row(
+                "SELECT expects, oks, fails FROM sends WHERE id = ?1",
+                [s.id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .map_err(backend)?;
+        let payload = finished_event(
+            s.id,
+            s.appid.as_str(),
+            expects,
+            total_oks,
+            total_fails,
+            chunk.now,
+        );
+        crate::events::emit(c, s.appid.as_str(), "send.finished", &payload, chunk.now)?;
+    }
     Ok(ChunkOutcome::Committed { oks, fails })
 }
 
@@ -476,6 +508,16 @@ pub(crate) fn record_click(
     )
     .map_err(backend)?
     .into_click()
+    .and_then(|click| {
+        crate::events::emit(
+            c,
+            m.appid.as_str(),
+            "message.clicked",
+            &click_event(m, url, now),
+            now,
+        )?;
+        Ok(click)
+    })
 }
 
 pub(crate) fn list_clicks(

@@ -5,8 +5,8 @@ use tidings_engine::{
     AppId, Grant, LibraryTitle, Message, OpenId, Template, TemplateId, Timestamp, TitleId, User,
 };
 use tidings_store::rows::{
-    grant_refusal, single_spec, GrantRow, LibraryRow, MessageRow, TemplateRow, UserRow,
-    MESSAGE_COLUMNS, TEMPLATE_COLUMNS, USER_COLUMNS,
+    grant_refusal, message_data, message_event, read_event, single_spec, GrantRow, LibraryRow,
+    MessageRow, TemplateRow, UserRow, MESSAGE_COLUMNS, TEMPLATE_COLUMNS, USER_COLUMNS,
 };
 use tidings_store::{NewMessage, SendOutcome, StoreResult, TemplateInsert};
 
@@ -328,9 +328,27 @@ fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
         m.url
     ])
     .map_err(backend)?;
-    Ok(SendOutcome::Sent {
-        id: c.last_insert_rowid(),
-    })
+    let id = c.last_insert_rowid();
+    if crate::events::has_webhooks(c, m.appid.as_str())? {
+        let data = message_data(
+            id,
+            Some(send_id),
+            m.appid.as_str(),
+            m.openid.as_str(),
+            m.template_id.as_str(),
+            None,
+        );
+        for kind in ["message.accepted", "message.delivered"] {
+            crate::events::emit(
+                c,
+                m.appid.as_str(),
+                kind,
+                &message_event(kind, m.created_at, data.clone()),
+                m.created_at,
+            )?;
+        }
+    }
+    Ok(SendOutcome::Sent { id })
 }
 
 pub(crate) fn list_messages(
@@ -369,18 +387,20 @@ pub(crate) fn mark_read(
     id: i64,
     now: Timestamp,
 ) -> StoreResult<Option<Message>> {
-    c.prepare_cached(&format!(
-        "UPDATE messages SET read_at = COALESCE(read_at, ?4),
-             status = CASE status WHEN 'delivered' THEN 'read' ELSE status END
-         WHERE appid = ?1 AND openid = ?2 AND id = ?3 AND status <> 'failed' RETURNING {MESSAGE_COLUMNS}"
-    ))
-    .map_err(backend)?
-    .query_row(
-        params![appid.as_str(), openid.as_str(), id, now.as_millis()],
-        message_row,
-    )
-    .optional()
-    .map_err(backend)?
-    .map(MessageRow::into_message)
-    .transpose()
+    let message = c
+        .prepare_cached(&format!(
+            "UPDATE messages SET read_at = COALESCE(read_at, ?4),
+                 status = CASE status WHEN 'delivered' THEN 'read' ELSE status END
+             WHERE appid = ?1 AND openid = ?2 AND id = ?3 AND status <> 'failed' RETURNING {MESSAGE_COLUMNS}"
+        ))
+        .map_err(backend)?
+        .query_row(params![appid.as_str(), openid.as_str(), id, now.as_millis()], message_row)
+        .optional()
+        .map_err(backend)?
+        .map(MessageRow::into_message)
+        .transpose()?;
+    if let Some(payload) = message.as_ref().and_then(|m| read_event(m, now)) {
+        crate::events::emit(c, appid.as_str(), "message.read", &payload, now)?;
+    }
+    Ok(message)
 }

@@ -6,7 +6,7 @@ use thiserror::Error;
 use tidings_engine::{
     App, AppId, AppName, Audience, Grant, GrantId, LibraryTitle, Message, OpenId, Pages, Row,
     SecretHash, SendRecord, SendSpec, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash,
-    TokenLane, TokenRecord, User,
+    TokenLane, TokenRecord, User, Webhook,
 };
 
 pub mod metered;
@@ -142,6 +142,53 @@ pub enum ChunkOutcome {
     /// Another worker took the send over (this one's lease ran out);
     /// nothing stored.
     LeaseLost,
+}
+
+/// A delivery due to be attempted, with what it needs.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: i64,
+    pub attempts: u32,
+    pub event_id: i64,
+    pub event_type: String,
+    pub payload: String,
+    pub url: String,
+    pub secret: String,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone)]
+pub enum AttemptResult {
+    Succeeded {
+        status: u16,
+    },
+    /// Failed; try again at `next`.
+    Retry {
+        status: Option<u16>,
+        error: String,
+        next: Timestamp,
+    },
+    /// Failed for the last time.
+    Dead {
+        status: Option<u16>,
+        error: String,
+    },
+}
+
+/// A delivery as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub event_id: i64,
+    pub event_type: String,
+    pub state: String,
+    pub attempts: u32,
+    pub next_attempt_at: Option<Timestamp>,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// A followed tracking link.
@@ -344,4 +391,45 @@ pub trait Store: Send + Sync + 'static {
         after: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<Click>>;
+
+    async fn create_webhook(
+        &self,
+        appid: &AppId,
+        url: &str,
+        secret: &str,
+        event_types: &[String],
+        now: Timestamp,
+    ) -> StoreResult<Webhook>;
+    async fn list_webhooks(&self, appid: &AppId) -> StoreResult<Vec<Webhook>>;
+    /// Stops an endpoint; its deliveries stay listed.
+    async fn delete_webhook(&self, appid: &AppId, id: i64, now: Timestamp) -> StoreResult<bool>;
+    /// Leases up to `limit` pending deliveries that are due.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        lease_until: Timestamp,
+        claim: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>>;
+    async fn finish_delivery(
+        &self,
+        id: i64,
+        claim: &str,
+        result: &AttemptResult,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    async fn list_deliveries(
+        &self,
+        appid: &AppId,
+        webhook_id: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>>;
+    /// Makes a delivery of the app's due again from its first attempt.
+    async fn replay_delivery(
+        &self,
+        appid: &AppId,
+        id: i64,
+        now: Timestamp,
+    ) -> StoreResult<Option<Delivery>>;
 }

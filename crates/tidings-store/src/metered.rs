@@ -9,12 +9,12 @@ use std::time::Instant;
 use async_trait::async_trait;
 use tidings_engine::{
     App, AppId, Audience, Grant, LibraryTitle, Message, OpenId, SecretHash, SendRecord, Tag,
-    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User,
+    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
 };
 
 use crate::{
-    AppPatch, Chunk, ChunkOutcome, Click, IssueOutcome, IssueToken, NewMessage, NewSend,
-    SendOutcome, Store, StoreResult, TemplateInsert,
+    AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
+    IssueToken, NewMessage, NewSend, SendOutcome, Store, StoreResult, TemplateInsert,
 };
 
 pub struct Metered {
@@ -108,4 +108,11 @@ metered! {
     fn message_by_link(&self, token: &str) -> StoreResult<Option<Message>>;
     fn record_click(&self, message: &Message, url: &str, user_agent: Option<&str>, now: Timestamp) -> StoreResult<Click>;
     fn list_clicks(&self, send_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Click>>;
+    fn create_webhook(&self, appid: &AppId, url: &str, secret: &str, event_types: &[String], now: Timestamp) -> StoreResult<Webhook>;
+    fn list_webhooks(&self, appid: &AppId) -> StoreResult<Vec<Webhook>>;
+    fn delete_webhook(&self, appid: &AppId, id: i64, now: Timestamp) -> StoreResult<bool>;
+    fn claim_deliveries(&self, now: Timestamp, lease_until: Timestamp, claim: &str, limit: u32) -> StoreResult<Vec<DueDelivery>>;
+    fn finish_delivery(&self, id: i64, claim: &str, result: &AttemptResult, now: Timestamp) -> StoreResult<()>;
+    fn list_deliveries(&self, appid: &AppId, webhook_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Delivery>>;
+    fn replay_delivery(&self, appid: &AppId, id: i64, now: Timestamp) -> StoreResult<Option<Delivery>>;
 }

@@ -4,10 +4,10 @@
 use tidings_engine::{
     App, AppId, AppKind, AppName, Audience, Grant, LibraryTitle, Match, Message, OpenId, Pages,
     Row, SecretHash, SendRecord, SendSpec, SendState, Tag, Template, TemplateId, Timestamp,
-    TitleId, TokenHash, TokenLane, TokenRecord, User,
+    TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
 };
 
-use crate::{Click, NewMessage, SendOutcome, StoreError, StoreResult};
+use crate::{AttemptResult, Click, Delivery, NewMessage, SendOutcome, StoreError, StoreResult};
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what}: {e}"))
@@ -475,4 +475,194 @@ pub enum AudienceParams {
     None,
     /// A JSON array, bound as the 4th parameter.
     List(String),
+}
+
+/// The body of a message event, as webhooks receive it.
+pub fn message_event(kind: &str, at: Timestamp, data: serde_json::Value) -> String {
+    serde_json::json!({"type": kind, "timestamp": at.as_millis(), "data": data}).to_string()
+}
+
+/// The fields of a message that every message event carries.
+pub fn message_data(
+    message_id: i64,
+    send_id: Option<i64>,
+    appid: &str,
+    openid: &str,
+    template_id: &str,
+    reason: Option<&str>,
+) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "message_id": message_id,
+        "send_id": send_id,
+        "appid": appid,
+        "openid": openid,
+        "template_id": template_id,
+    });
+    if let Some(r) = reason {
+        v["reason"] = serde_json::Value::String(r.to_owned());
+    }
+    v
+}
+
+/// Event types as stored on a webhook: `,a,b,`, so `LIKE '%,a,%'` matches.
+pub fn event_types_column(types: &[String]) -> String {
+    format!(",{},", types.join(","))
+}
+
+pub fn event_types_from_column(raw: &str) -> Vec<String> {
+    raw.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+pub const WEBHOOK_COLUMNS: &str = "id, appid, url, secret, event_types, created_at";
+
+/// A `webhooks` row.
+pub struct WebhookRow {
+    pub id: i64,
+    pub appid: String,
+    pub url: String,
+    pub secret: String,
+    pub event_types: String,
+    pub created_at: i64,
+}
+
+impl WebhookRow {
+    pub fn into_webhook(self) -> StoreResult<Webhook> {
+        Ok(Webhook {
+            id: self.id,
+            appid: AppId::parse(&self.appid).map_err(|e| corrupt("webhooks.appid", e))?,
+            url: self.url,
+            secret: self.secret,
+            event_types: event_types_from_column(&self.event_types),
+            created_at: Timestamp::from_millis(self.created_at),
+        })
+    }
+}
+
+/// The columns of a delivery listing (deliveries `d` joined with events `e`).
+pub const DELIVERY_COLUMNS: &str = "d.id, d.webhook_id, d.event_id, e.type, d.state, d.attempts, \
+     d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at";
+
+/// A delivery listing row.
+pub struct DeliveryRow {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub event_id: i64,
+    pub event_type: String,
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl DeliveryRow {
+    pub fn into_delivery(self) -> Delivery {
+        Delivery {
+            id: self.id,
+            webhook_id: self.webhook_id,
+            event_id: self.event_id,
+            event_type: self.event_type,
+            state: self.state,
+            attempts: self.attempts.max(0) as u32,
+            next_attempt_at: self.next_attempt_at.map(Timestamp::from_millis),
+            last_status: self.last_status.and_then(|s| u16::try_from(s).ok()),
+            last_error: self.last_error,
+            created_at: Timestamp::from_millis(self.created_at),
+            updated_at: Timestamp::from_millis(self.updated_at),
+        }
+    }
+}
+
+/// The columns an attempt's end writes: state, next attempt, status, error.
+pub fn attempt_columns(
+    result: &AttemptResult,
+) -> (&'static str, Option<i64>, Option<i64>, Option<String>) {
+    match result {
+        AttemptResult::Succeeded { status } => ("succeeded", None, Some(i64::from(*status)), None),
+        AttemptResult::Retry {
+            status,
+            error,
+            next,
+        } => (
+            "pending",
+            Some(next.as_millis()),
+            status.map(i64::from),
+            Some(error.clone()),
+        ),
+        AttemptResult::Dead { status, error } => {
+            ("dead", None, status.map(i64::from), Some(error.clone()))
+        }
+    }
+}
+
+fn data_of(m: &Message) -> serde_json::Value {
+    message_data(
+        m.id,
+        m.send_id,
+        m.appid.as_str(),
+        m.openid.as_str(),
+        m.template_id.as_str(),
+        None,
+    )
+}
+
+/// `message.read`, when this call is the one that read the message.
+pub fn read_event(m: &Message, now: Timestamp) -> Option<String> {
+    (m.read_at == Some(now)).then(|| message_event("message.read", now, data_of(m)))
+}
+
+/// `message.clicked`, for every click.
+pub fn click_event(m: &Message, url: &str, now: Timestamp) -> String {
+    let mut data = data_of(m);
+    data["url"] = serde_json::Value::String(url.to_owned());
+    message_event("message.clicked", now, data)
+}
+
+/// The events of one recipient of a chunk: accepted and delivered, or failed.
+pub fn chunk_events(
+    send: &SendRecord,
+    id: i64,
+    openid: &str,
+    reason: Option<&str>,
+    now: Timestamp,
+) -> Vec<(&'static str, String)> {
+    let data = message_data(
+        id,
+        Some(send.id),
+        send.appid.as_str(),
+        openid,
+        send.template_id.as_str(),
+        reason,
+    );
+    let kinds: &[&'static str] = if reason.is_some() {
+        &["message.failed"]
+    } else {
+        &["message.accepted", "message.delivered"]
+    };
+    kinds
+        .iter()
+        .map(|k| (*k, message_event(k, now, data.clone())))
+        .collect()
+}
+
+/// `send.finished`, with the send's final counts.
+pub fn finished_event(
+    send_id: i64,
+    appid: &str,
+    expects: i64,
+    oks: i64,
+    fails: i64,
+    now: Timestamp,
+) -> String {
+    serde_json::json!({
+        "type": "send.finished",
+        "timestamp": now.as_millis(),
+        "data": {"send_id": send_id, "appid": appid, "expects": expects, "oks": oks, "fails": fails},
+    })
+    .to_string()
 }

@@ -11,7 +11,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use tidings_engine::TokenPolicy;
 use tidings_http::ClientIpSource;
-use tidings_service::{ServiceConfig, WorkerConfig};
+use tidings_service::{ServiceConfig, WebhookConfig, WebhookReach, WorkerConfig};
 
 use crate::logging::LogFormat;
 use crate::store::DatabaseUrl;
@@ -49,12 +49,25 @@ pub struct Settings {
     pub egress_ips: Vec<String>,
     /// Serve Prometheus metrics at `/metrics`.
     pub metrics: bool,
-    /// Run the delivery worker in this process (segment sends).
+    /// Run the delivery worker and the webhook dispatcher in this process.
     pub worker: bool,
     /// Recipients per segment-send chunk (one transaction each).
     pub worker_chunk_size: u32,
     /// Seconds a worker's claim on a send lasts without progress.
     pub job_lease_secs: i64,
+    /// Which addresses webhook endpoints may have: `public` (no private,
+    /// loopback or link-local addresses), `loopback` (also loopback) or `any`.
+    pub webhook_reach: WebhookReachSetting,
+    /// Seconds a webhook endpoint has to answer.
+    pub webhook_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookReachSetting {
+    Public,
+    Loopback,
+    Any,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +97,8 @@ impl Default for Settings {
             worker: true,
             worker_chunk_size: service.worker.chunk_size,
             job_lease_secs: service.worker.lease_secs,
+            webhook_reach: WebhookReachSetting::Public,
+            webhook_timeout_secs: service.webhooks.timeout.as_secs(),
         }
     }
 }
@@ -172,6 +187,15 @@ impl Settings {
                 lease_secs: self.job_lease_secs,
                 ..WorkerConfig::default()
             },
+            webhooks: WebhookConfig {
+                reach: match self.webhook_reach {
+                    WebhookReachSetting::Public => WebhookReach::Public,
+                    WebhookReachSetting::Loopback => WebhookReach::Loopback,
+                    WebhookReachSetting::Any => WebhookReach::Any,
+                },
+                timeout: Duration::from_secs(self.webhook_timeout_secs.max(1)),
+                ..WebhookConfig::default()
+            },
         }
     }
 
@@ -185,7 +209,7 @@ impl Settings {
 
 /// The settings read from `TIDINGS_*` variables (others, such as the test
 /// suite's `TIDINGS_TEST_PG_URL`, are not settings).
-const ENV_KEYS: [&str; 16] = [
+const ENV_KEYS: [&str; 18] = [
     "listen",
     "database_url",
     "log_format",
@@ -202,6 +226,8 @@ const ENV_KEYS: [&str; 16] = [
     "worker",
     "worker_chunk_size",
     "job_lease_secs",
+    "webhook_reach",
+    "webhook_timeout_secs",
 ];
 
 #[cfg(test)]

@@ -114,6 +114,7 @@ pub async fn start_with_clock(
     };
     let (admin, generated_admin_key) = AdminAuth::init(store.as_ref(), source).await?;
     let worker_loop = services.worker.clone();
+    let dispatcher = services.dispatcher.clone();
     let (streams_stop, streams_stopped) = watch::channel(false);
     let state = AppState {
         services,
@@ -143,7 +144,13 @@ pub async fn start_with_clock(
     let pruner = tokio::spawn(prune_tokens(store.clone(), clock));
     let worker = settings.worker.then(|| {
         let (stop, stopped) = watch::channel(false);
-        (stop, tokio::spawn(worker_loop.run(stopped)))
+        let jobs = tokio::spawn(worker_loop.run(stopped.clone()));
+        let hooks = tokio::spawn(dispatcher.run(stopped));
+        let both = tokio::spawn(async move {
+            let _ = jobs.await;
+            let _ = hooks.await;
+        });
+        (stop, both)
     });
     tracing::info!(%addr, backend = store.backend(), "listening");
     Ok(Running {

@@ -9,6 +9,7 @@ mod sends;
 mod stream;
 mod tags;
 mod users;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -39,6 +40,22 @@ pub fn router() -> Router<Arc<AppState>> {
             post(tags::untag_users),
         )
         .route("/apps/{appid}/sends", post(sends::create).get(sends::list))
+        .route(
+            "/apps/{appid}/webhooks",
+            post(webhooks::create).get(webhooks::list),
+        )
+        .route(
+            "/apps/{appid}/webhooks/{id}",
+            axum::routing::delete(webhooks::delete),
+        )
+        .route(
+            "/apps/{appid}/webhooks/{id}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/apps/{appid}/webhook-deliveries/{id}/replay",
+            post(webhooks::replay),
+        )
         .route("/sends/{id}", get(sends::get))
         .route("/sends/{id}/cancel", post(sends::cancel))
         .route("/sends/{id}/recipients", get(sends::recipients))
