@@ -10,6 +10,7 @@ mod imports;
 mod inbox;
 mod library;
 mod limiter;
+mod rounds;
 mod segments;
 mod sends;
 mod tags;

@@ -232,21 +232,12 @@ impl Dispatcher {
     }
 
     /// Runs until `stop` turns true.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        loop {
-            if *stop.borrow() {
-                return;
-            }
-            match self.run_once().await {
-                Ok(n) if n > 0 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "webhook dispatcher failed; retrying"),
-            }
-            tokio::select! {
-                _ = tokio::time::sleep(self.config.poll) => {}
-                _ = stop.changed() => {}
-            }
-        }
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let poll = self.config.poll;
+        crate::rounds::run_rounds("webhook dispatcher", stop, poll, None, || async {
+            self.run_once().await.map(|n| n > 0)
+        })
+        .await
     }
 
     /// One round: takes due deliveries and attempts them; returns how many.

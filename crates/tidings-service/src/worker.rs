@@ -71,22 +71,12 @@ impl Worker {
     }
 
     /// Runs until `stop` turns true.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        loop {
-            if *stop.borrow() {
-                return;
-            }
-            match self.run_once().await {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => tracing::warn!(error = %e, "delivery worker failed; retrying"),
-            }
-            tokio::select! {
-                _ = self.wake.notified() => {}
-                _ = tokio::time::sleep(self.config.poll) => {}
-                _ = stop.changed() => {}
-            }
-        }
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        let (wake, poll) = (self.wake.clone(), self.config.poll);
+        crate::rounds::run_rounds("delivery worker", stop, poll, Some(wake), || {
+            self.run_once()
+        })
+        .await
     }
 
     /// Claims one send and works on it until it is done or lost; false when
