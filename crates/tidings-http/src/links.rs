@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use tidings_engine::message::LinkTarget;
@@ -34,7 +34,7 @@ async fn follow(
         .get(header::USER_AGENT)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     match state.services.segments.follow(&token, ua.as_deref()).await {
-        Ok((_, LinkTarget::Url(url))) => Redirect::to(&url).into_response(),
+        Ok((_, LinkTarget::Url(url))) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
         Ok((message, LinkTarget::Page(page))) => Html(format!(
             "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title></head>\

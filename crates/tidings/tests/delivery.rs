@@ -454,7 +454,7 @@ async fn clicks_are_tracked_and_redirected(db: TestDb) {
     .await;
     let link = inbox["items"][0]["link"].as_str().unwrap();
     let res = no_redirects.get(s.url(link)).send().await.unwrap();
-    assert_eq!(res.status(), 303);
+    assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "https://example.com/orders/7");
     // Unknown or guessed tokens find nothing.
     for bad in ["/r/AAAAAAAAAAAAAAAAAAAAAA", "/r/short"] {
