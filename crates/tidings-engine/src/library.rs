@@ -14,6 +14,9 @@ pub struct TitleId(String);
 
 impl TitleId {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        if crate::official::is_oa_short_id(raw) {
+            return Ok(Self(raw.to_owned()));
+        }
         let digits = raw
             .strip_prefix("AT")
             .ok_or_else(|| ParseError::new("id", "a library title id looks like AT0002"))?;
@@ -137,7 +140,8 @@ mod tests {
     #[test]
     fn title_ids_parse() {
         assert!(TitleId::parse("AT0002").is_ok());
-        for bad in ["", "AT", "at0002", "AT00x2", "OPENTM1"] {
+        assert!(TitleId::parse("OPENTM200000001").is_ok());
+        for bad in ["", "AT", "at0002", "AT00x2", "OPENTM", "TMX1"] {
             assert!(TitleId::parse(bad).is_err(), "{bad}");
         }
     }

@@ -61,12 +61,11 @@ pub fn render(
         .map(parse_color)
         .transpose()?;
     let mut rows: Vec<Row> = template
-        .keywords
-        .iter()
-        .enumerate()
-        .map(|(i, k)| Row {
-            key: format!("keyword{}", i + 1),
-            name: k.name.clone(),
+        .row_keys()
+        .into_iter()
+        .map(|(key, name)| Row {
+            key,
+            name,
             value: String::new(),
             color: default_color.clone(),
         })

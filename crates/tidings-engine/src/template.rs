@@ -135,10 +135,62 @@ impl Template {
             .collect()
     }
 
-    /// `keywordN` keys of this template, from 1.
+    /// Whether this is an official account's template (from TM…/OPENTM…):
+    /// its cards have a `first` row before the keywords and `remark` after.
+    pub fn is_official_account(&self) -> bool {
+        crate::official::is_oa_short_id(self.title_id.as_str())
+    }
+
+    /// The card's rows: (`key`, name), in order.
+    pub fn row_keys(&self) -> Vec<(String, String)> {
+        let keywords = self
+            .keywords
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (format!("keyword{}", i + 1), k.name.clone()));
+        if self.is_official_account() {
+            std::iter::once(("first".to_owned(), String::new()))
+                .chain(keywords)
+                .chain(std::iter::once(("remark".to_owned(), String::new())))
+                .collect()
+        } else {
+            keywords.collect()
+        }
+    }
+
+    /// The row a data key fills (`keywordN`, and `first`/`remark` on an
+    /// official account's template).
     pub fn keyword_index(&self, key: &str) -> Option<usize> {
+        let offset = usize::from(self.is_official_account());
+        if offset == 1 && key == "first" {
+            return Some(0);
+        }
+        if offset == 1 && key == "remark" {
+            return Some(self.keywords.len() + 1);
+        }
         let n: usize = key.strip_prefix("keyword")?.parse().ok()?;
-        (n >= 1 && n <= self.keywords.len() && key == format!("keyword{n}")).then(|| n - 1)
+        (n >= 1 && n <= self.keywords.len() && key == format!("keyword{n}")).then(|| n - 1 + offset)
+    }
+
+    /// WeChat's official-account content:
+    /// `{{first.DATA}}\n会议名称：{{keyword1.DATA}}\n…{{remark.DATA}}`.
+    pub fn oa_content(&self) -> String {
+        let mut s = String::from("{{first.DATA}}\n");
+        for (i, k) in self.keywords.iter().enumerate() {
+            s.push_str(&format!("{}：{{{{keyword{}.DATA}}}}\n", k.name, i + 1));
+        }
+        s.push_str("{{remark.DATA}}");
+        s
+    }
+
+    /// The official-account example, from the library's examples.
+    pub fn oa_example(&self, first: &str, remark: &str) -> String {
+        let mut s = format!("{first}\n");
+        for k in &self.keywords {
+            s.push_str(&format!("{}：{}\n", k.name, k.example));
+        }
+        s.push_str(remark);
+        s
     }
 }
 
