@@ -42,6 +42,31 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// `YYYY-MM-DD HH:MM:SS` in China Standard Time, as the marketing cloud
+    /// writes times.
+    pub fn cst_datetime(self) -> String {
+        let secs = (self.0 + CST_OFFSET_MS).div_euclid(1000);
+        let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        // Days since 1970-01-01 to a civil date (H. Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        format!(
+            "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        )
+    }
+}
+
 /// Where the engine reads the current time from.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
@@ -96,6 +121,19 @@ mod tests {
         let after = Timestamp::from_millis(1_795_276_800_000);
         assert_eq!(after.quota_day_start(), after);
         assert_eq!(before.quota_day_start(), after.plus_secs(-86_400));
+    }
+
+    #[test]
+    fn cst_datetimes_match_the_vendor_example() {
+        // The marketing cloud's example: 1694596645 is 2023-09-13 17:17:25.
+        assert_eq!(
+            Timestamp::from_millis(1_694_596_645_000).cst_datetime(),
+            "2023-09-13 17:17:25"
+        );
+        assert_eq!(
+            Timestamp::from_millis(0).cst_datetime(),
+            "1970-01-01 08:00:00"
+        );
     }
 
     #[test]

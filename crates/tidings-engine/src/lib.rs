@@ -19,6 +19,7 @@ pub use app::{App, AppId, AppKind, AppName, Page, Pages, DEFAULT_DAILY_SEND_LIMI
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::ParseError;
 pub use library::{builtin_library, Keyword, LibraryTitle, TitleId};
+pub use marketing::{ContentRow, MarketingTemplate, MiniProgramTarget};
 pub use message::{Message, Rendered, Row};
 pub use secret::{AppSecret, SecretHash};
 pub use segment::{Audience, Match, SendRecord, SendSpec, SendState, Tag};
@@ -26,4 +27,3 @@ pub use template::{Template, TemplateId};
 pub use token::{AccessToken, TokenHash, TokenLane, TokenPolicy, TokenRecord, TokenStatus};
 pub use user::{Grant, GrantId, GrantKind, OpenId, User};
 pub use webhook::Webhook;
-pub use marketing::{ContentRow, MarketingTemplate, MiniProgramTarget};

@@ -80,7 +80,10 @@ impl MarketingTemplate {
 /// by name; `keywordN` as given; any other key (the vendor's example uses
 /// `HandleType`) to the keyword whose name is its label, else to the next
 /// keyword not yet filled. Labels default to the keyword names.
-pub fn normalize_content(template: &Template, raw: &Value) -> Result<Vec<(String, ContentRow)>, ParseError> {
+pub fn normalize_content(
+    template: &Template,
+    raw: &Value,
+) -> Result<Vec<(String, ContentRow)>, ParseError> {
     let obj = raw
         .as_object()
         .ok_or_else(|| ParseError::new("content", "must be an object of {value, label} rows"))?;
@@ -91,17 +94,27 @@ pub fn normalize_content(template: &Template, raw: &Value) -> Result<Vec<(String
         let row: ContentRow = serde_json::from_value(v.clone())
             .map_err(|e| ParseError::new("content", format!("{key}: {e}")))?;
         if row.value.chars().count() > crate::message::MAX_VALUE_CHARS {
-            return Err(ParseError::new("content", format!("{key}.value is longer than 200 characters")));
+            return Err(ParseError::new(
+                "content",
+                format!("{key}.value is longer than 200 characters"),
+            ));
         }
         if let Some(c) = &row.color {
             crate::message::parse_color(c)?;
         }
-        let at = template
-            .keyword_index(key)
-            .or_else(|| keys.iter().position(|(k, name)| k.starts_with("keyword") && !row.label.is_empty() && *name == row.label));
+        let at = template.keyword_index(key).or_else(|| {
+            keys.iter().position(|(k, name)| {
+                k.starts_with("keyword") && !row.label.is_empty() && *name == row.label
+            })
+        });
         match at {
             Some(i) if filled[i].is_none() => filled[i] = Some(row),
-            Some(_) => return Err(ParseError::new("content", format!("{key} fills a row twice"))),
+            Some(_) => {
+                return Err(ParseError::new(
+                    "content",
+                    format!("{key} fills a row twice"),
+                ))
+            }
             None => pending.push(row),
         }
     }
@@ -162,7 +175,10 @@ mod tests {
         assert_eq!(keys, ["first", "keyword1", "keyword2", "remark"]);
         assert_eq!(rows[1].1.value, "222222222222");
         assert_eq!(rows[1].1.label, "服务类型");
-        assert_eq!(rows[2].1.label, "会议时间", "an unfilled keyword keeps its name");
+        assert_eq!(
+            rows[2].1.label, "会议时间",
+            "an unfilled keyword keeps its name"
+        );
         assert_eq!(rows[0].1.value, "11111111{{PROFILE-nickname}}");
     }
 
@@ -175,7 +191,15 @@ mod tests {
         let rows = normalize_content(&meeting(), &content).unwrap();
         assert_eq!(rows[1].1.value, "周会");
         assert_eq!(rows[2].1.value, "明天");
-        assert!(normalize_content(&meeting(), &json!({"a": {"value": "1"}, "b": {"value": "2"}, "c": {"value": "3"}})).is_err());
-        assert!(normalize_content(&meeting(), &json!({"keyword1": {"value": "x", "color": "red"}})).is_err());
+        assert!(normalize_content(
+            &meeting(),
+            &json!({"a": {"value": "1"}, "b": {"value": "2"}, "c": {"value": "3"}})
+        )
+        .is_err());
+        assert!(normalize_content(
+            &meeting(),
+            &json!({"keyword1": {"value": "x", "color": "red"}})
+        )
+        .is_err());
     }
 }

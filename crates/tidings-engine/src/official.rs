@@ -26,8 +26,13 @@ const BUILTIN: &str = include_str!("../data/official_account_library.json");
 fn library() -> &'static (Vec<OaTitle>, HashMap<String, usize>) {
     static LIB: OnceLock<(Vec<OaTitle>, HashMap<String, usize>)> = OnceLock::new();
     LIB.get_or_init(|| {
-        let titles: Vec<OaTitle> = serde_json::from_str(BUILTIN).expect("the embedded library is valid JSON");
-        let index = titles.iter().enumerate().map(|(i, t)| (t.id.clone(), i)).collect();
+        let titles: Vec<OaTitle> =
+            serde_json::from_str(BUILTIN).expect("the embedded library is valid JSON");
+        let index = titles
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.clone(), i))
+            .collect();
         (titles, index)
     })
 }
@@ -94,7 +99,10 @@ pub const INDUSTRIES: [(u32, &str, &str); 41] = [
 ];
 
 pub fn industry(id: u32) -> Option<(&'static str, &'static str)> {
-    INDUSTRIES.iter().find(|(i, _, _)| *i == id).map(|(_, p, d)| (*p, *d))
+    INDUSTRIES
+        .iter()
+        .find(|(i, _, _)| *i == id)
+        .map(|(_, p, d)| (*p, *d))
 }
 
 #[cfg(test)]
@@ -109,13 +117,21 @@ mod tests {
         assert!(lib.len() >= 101);
         let meeting = oa_title("OPENTM200000001").unwrap();
         assert_eq!(meeting.title, "会议提醒");
-        assert_eq!((meeting.primary_industry.as_str(), meeting.deputy_industry.as_str()), ("商业服务", "广告|会展"));
+        assert_eq!(
+            (
+                meeting.primary_industry.as_str(),
+                meeting.deputy_industry.as_str()
+            ),
+            ("商业服务", "广告|会展")
+        );
         let names: Vec<_> = meeting.keywords.iter().map(|k| k.name.as_str()).collect();
         assert_eq!(names, ["会议名称", "会议时间"]);
         let ids: HashSet<_> = lib.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids.len(), lib.len());
         assert!(lib.iter().all(|t| is_oa_short_id(&t.id)));
-        assert!(lib.iter().all(|t| INDUSTRIES.iter().any(|(_, p, d)| *p == t.primary_industry && *d == t.deputy_industry)));
+        assert!(lib.iter().all(|t| INDUSTRIES
+            .iter()
+            .any(|(_, p, d)| *p == t.primary_industry && *d == t.deputy_industry)));
     }
 
     #[test]

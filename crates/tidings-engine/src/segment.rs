@@ -129,6 +129,12 @@ pub struct SendSpec {
     pub color: Option<String>,
     pub emphasis_keyword: Option<String>,
     pub audience: Option<Audience>,
+    /// An official account's card opening a mini-program page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub miniprogram: Option<crate::marketing::MiniProgramTarget>,
+    /// The marketing template the send came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marketing_id: Option<i64>,
 }
 
 /// A send record: one single send, or a segment send job.

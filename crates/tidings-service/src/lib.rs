@@ -10,6 +10,8 @@ mod imports;
 mod inbox;
 mod library;
 mod limiter;
+mod marketing;
+mod official;
 mod rounds;
 mod segments;
 mod sends;
@@ -33,6 +35,8 @@ pub use hub::{InboxChanged, InboxHub};
 pub use imports::{ImportError, ImportFormat, ImportReport, ImportService, Importer, LineError};
 pub use inbox::{InboxService, MAX_INBOX_PAGE};
 pub use library::{LibraryService, MAX_LIBRARY_PAGE};
+pub use marketing::{MarketingInput, MarketingService};
+pub use official::{OaSendRequest, OfficialService};
 pub use segments::{NewSegmentSend, SegmentService, RECIPIENT_STATUSES};
 pub use sends::{SendRequest, SendService};
 pub use tags::TagService;
@@ -96,6 +100,8 @@ pub struct Services {
     pub worker: Worker,
     pub webhooks: WebhookService,
     pub dispatcher: Dispatcher,
+    pub official: OfficialService,
+    pub marketing: MarketingService,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
 }
@@ -150,6 +156,19 @@ impl Services {
             webhook_config.clone(),
         );
         let dispatcher = Dispatcher::new(store.clone(), clock.clone(), webhook_config);
+        let official = OfficialService::new(
+            store.clone(),
+            clock.clone(),
+            apps.clone(),
+            templates.clone(),
+            hub.clone(),
+        );
+        let marketing = MarketingService::new(
+            store.clone(),
+            clock.clone(),
+            templates.clone(),
+            segments.clone(),
+        );
         Ok(Self {
             apps,
             tokens,
@@ -165,6 +184,8 @@ impl Services {
             worker,
             webhooks,
             dispatcher,
+            official,
+            marketing,
             store,
             clock,
         })

@@ -70,8 +70,11 @@ impl SegmentService {
             .clone()
             .ok_or_else(|| tidings_engine::ParseError::new("audience", "is required"))?;
         audience.check()?;
-        spec.page =
-            check_page(spec.page.as_deref(), &app.pages).map_err(ServiceError::InvalidPage)?;
+        spec.page = match (&spec.miniprogram, app.kind) {
+            // An official account's card opens another app's page, unchecked here.
+            (Some(mp), AppKind::OfficialAccount) => Some(mp.pagepath.clone()),
+            _ => check_page(spec.page.as_deref(), &app.pages).map_err(ServiceError::InvalidPage)?,
+        };
         spec.url = spec
             .url
             .as_deref()

@@ -99,6 +99,7 @@ impl SendService {
             daily_limit: app.send_limit(),
             link_token,
             url: None,
+            client_msg_id: None,
         };
         match self.store.send_message(&message).await? {
             SendOutcome::Sent { id } => {

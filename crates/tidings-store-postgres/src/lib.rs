@@ -3,6 +3,7 @@
 //! serialized per app lock the app's row.
 
 mod events;
+mod marketing;
 mod schema;
 mod segments;
 mod sends;
@@ -13,13 +14,15 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tidings_engine::{
-    App, AppId, Audience, Grant, LibraryTitle, Message, OpenId, SecretHash, SendRecord, Tag,
-    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
+    App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, SecretHash,
+    SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord,
+    User, Webhook,
 };
 use tidings_store::rows::{encode_pages, AppRow, TokenRow, APP_COLUMNS, TOKEN_COLUMNS};
 use tidings_store::{
     AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
-    IssueToken, NewMessage, NewSend, SendOutcome, Store, StoreError, StoreResult, TemplateInsert,
+    IssueToken, NewMessage, NewSend, SendOutcome, SendStats, Store, StoreError, StoreResult,
+    TemplateInsert,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
@@ -272,6 +275,10 @@ impl Store for PgStore {
             .await
             .map_err(backend)?
             .get(0))
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> StoreResult<()> {
+        self.pg_put_setting(key, value).await
     }
 
     async fn insert_app(&self, app: &App) -> StoreResult<()> {
@@ -628,5 +635,35 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> StoreResult<Option<Delivery>> {
         self.pg_replay_delivery(appid, id, now).await
+    }
+    async fn send_stats(&self, send_id: i64) -> StoreResult<SendStats> {
+        self.pg_send_stats(send_id).await
+    }
+    async fn insert_marketing(&self, t: &MarketingTemplate) -> StoreResult<i64> {
+        self.pg_insert_marketing(t).await
+    }
+    async fn get_marketing(
+        &self,
+        appid: &AppId,
+        id: i64,
+    ) -> StoreResult<Option<MarketingTemplate>> {
+        self.pg_get_marketing(appid, id).await
+    }
+    async fn update_marketing(&self, t: &MarketingTemplate) -> StoreResult<bool> {
+        self.pg_update_marketing(t).await
+    }
+    async fn delete_marketing(&self, appid: &AppId, id: i64) -> StoreResult<bool> {
+        self.pg_delete_marketing(appid, id).await
+    }
+    async fn list_marketing(
+        &self,
+        appid: &AppId,
+        title: Option<&str>,
+        tag: Option<i64>,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<MarketingTemplate>, i64)> {
+        self.pg_list_marketing(appid, title, tag, offset, limit)
+            .await
     }
 }

@@ -212,4 +212,29 @@ CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pendi
 CREATE INDEX deliveries_webhook ON deliveries (webhook_id, id);
 "#,
     },
+    Migration {
+        version: 5,
+        name: "client_msg_id, marketing templates",
+        sql: r#"
+ALTER TABLE sends ADD COLUMN client_msg_id TEXT;
+CREATE UNIQUE INDEX sends_client_msg ON sends (appid, client_msg_id) WHERE client_msg_id IS NOT NULL;
+
+CREATE TABLE marketing_templates (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    appid       TEXT NOT NULL REFERENCES apps (appid),
+    wechat_id   TEXT NOT NULL,
+    inner_title TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    template_id TEXT NOT NULL,
+    content     TEXT NOT NULL,
+    url         TEXT NOT NULL,
+    miniprogram TEXT,
+    tags_id     TEXT NOT NULL,
+    topcolor    TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+CREATE INDEX marketing_templates_app ON marketing_templates (appid, id);
+"#,
+    },
 ];

@@ -341,6 +341,19 @@ impl PgStore {
 async fn send_steps<C: GenericClient>(tx: &C, m: &NewMessage) -> StoreResult<SendOutcome> {
     let now = m.created_at.as_millis();
     let (appid, openid) = (m.appid.as_str(), m.openid.as_str());
+    if let Some(key) = &m.client_msg_id {
+        let first = tx
+            .query_opt(
+                "SELECT m.id FROM sends s JOIN messages m ON m.send_id = s.id
+                 WHERE s.appid = $1 AND s.client_msg_id = $2",
+                &[&appid, key],
+            )
+            .await
+            .map_err(backend)?;
+        if let Some(row) = first {
+            return Ok(SendOutcome::Sent { id: row.get(0) });
+        }
+    }
     if let Some(grant) = &m.grant {
         let used = tx
             .execute(
@@ -377,9 +390,9 @@ async fn send_steps<C: GenericClient>(tx: &C, m: &NewMessage) -> StoreResult<Sen
     }
     let send_id: i64 = tx
         .query_one(
-            "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at)
-             VALUES ($1, 'single', $2, $3, $4, 'finished', 1, 1, $5, $5, $5) RETURNING id",
-            &[&appid, &m.template_id.as_str(), &m.title, &single_spec(m), &now],
+            "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at, client_msg_id)
+             VALUES ($1, 'single', $2, $3, $4, 'finished', 1, 1, $5, $5, $5, $6) RETURNING id",
+            &[&appid, &m.template_id.as_str(), &m.title, &single_spec(m), &now, &m.client_msg_id],
         )
         .await
         .map_err(backend)?

@@ -2,6 +2,7 @@
 //! one writer thread that group-commits, and a small pool of readers.
 
 mod events;
+mod marketing;
 mod migrate;
 mod queries;
 mod readers;
@@ -16,12 +17,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::Connection;
 use tidings_engine::{
-    App, AppId, Audience, Grant, LibraryTitle, Message, OpenId, SecretHash, SendRecord, Tag,
-    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
+    App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, SecretHash,
+    SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord,
+    User, Webhook,
 };
 use tidings_store::{
     AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
-    IssueToken, NewMessage, NewSend, SendOutcome, Store, StoreError, StoreResult, TemplateInsert,
+    IssueToken, NewMessage, NewSend, SendOutcome, SendStats, Store, StoreError, StoreResult,
+    TemplateInsert,
 };
 
 use readers::Readers;
@@ -109,6 +112,13 @@ impl Store for SqliteStore {
         let (key, value) = (key.to_owned(), value.to_owned());
         self.writer
             .write(move |c| queries::init_setting(c, &key, &value))
+            .await
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> StoreResult<()> {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        self.writer
+            .write(move |c| marketing::put_setting(c, &key, &value))
             .await
     }
 
@@ -566,6 +576,60 @@ impl Store for SqliteStore {
         let appid = appid.clone();
         self.writer
             .write(move |c| events::replay_delivery(c, &appid, id, now))
+            .await
+    }
+
+    async fn send_stats(&self, send_id: i64) -> StoreResult<SendStats> {
+        self.readers
+            .read(move |c| marketing::send_stats(c, send_id))
+            .await
+    }
+
+    async fn insert_marketing(&self, t: &MarketingTemplate) -> StoreResult<i64> {
+        let t = t.clone();
+        self.writer
+            .write(move |c| marketing::insert_marketing(c, &t))
+            .await
+    }
+
+    async fn get_marketing(
+        &self,
+        appid: &AppId,
+        id: i64,
+    ) -> StoreResult<Option<MarketingTemplate>> {
+        let appid = appid.clone();
+        self.readers
+            .read(move |c| marketing::get_marketing(c, &appid, id))
+            .await
+    }
+
+    async fn update_marketing(&self, t: &MarketingTemplate) -> StoreResult<bool> {
+        let t = t.clone();
+        self.writer
+            .write(move |c| marketing::update_marketing(c, &t))
+            .await
+    }
+
+    async fn delete_marketing(&self, appid: &AppId, id: i64) -> StoreResult<bool> {
+        let appid = appid.clone();
+        self.writer
+            .write(move |c| marketing::delete_marketing(c, &appid, id))
+            .await
+    }
+
+    async fn list_marketing(
+        &self,
+        appid: &AppId,
+        title: Option<&str>,
+        tag: Option<i64>,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<MarketingTemplate>, i64)> {
+        let (appid, title) = (appid.clone(), title.map(str::to_owned));
+        self.readers
+            .read(move |c| {
+                marketing::list_marketing(c, &appid, title.as_deref(), tag, offset, limit)
+            })
             .await
     }
 }

@@ -260,6 +260,20 @@ pub(crate) fn send_message(c: &Connection, m: &NewMessage) -> StoreResult<SendOu
 
 fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
     let now = m.created_at.as_millis();
+    if let Some(key) = &m.client_msg_id {
+        let first: Option<i64> = c
+            .prepare_cached(
+                "SELECT m.id FROM sends s JOIN messages m ON m.send_id = s.id
+                 WHERE s.appid = ?1 AND s.client_msg_id = ?2",
+            )
+            .map_err(backend)?
+            .query_row([m.appid.as_str(), key.as_str()], |r| r.get(0))
+            .optional()
+            .map_err(backend)?;
+        if let Some(id) = first {
+            return Ok(SendOutcome::Sent { id });
+        }
+    }
     if let Some(grant) = &m.grant {
         let used = c
             .prepare_cached(
@@ -300,11 +314,11 @@ fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
         return Ok(SendOutcome::LimitReached);
     }
     c.prepare_cached(
-        "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at)
-         VALUES (?1, 'single', ?2, ?3, ?4, 'finished', 1, 1, ?5, ?5, ?5)",
+        "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at, client_msg_id)
+         VALUES (?1, 'single', ?2, ?3, ?4, 'finished', 1, 1, ?5, ?5, ?5, ?6)",
     )
     .map_err(backend)?
-    .execute(params![m.appid.as_str(), m.template_id.as_str(), m.title, single_spec(m), now])
+    .execute(params![m.appid.as_str(), m.template_id.as_str(), m.title, single_spec(m), now, m.client_msg_id])
     .map_err(backend)?;
     let send_id = c.last_insert_rowid();
     c.prepare_cached(

@@ -4,9 +4,9 @@
 use async_trait::async_trait;
 use thiserror::Error;
 use tidings_engine::{
-    App, AppId, AppName, Audience, Grant, GrantId, LibraryTitle, Message, OpenId, Pages, Row,
-    SecretHash, SendRecord, SendSpec, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash,
-    TokenLane, TokenRecord, User, Webhook,
+    App, AppId, AppName, Audience, Grant, GrantId, LibraryTitle, MarketingTemplate, Message,
+    OpenId, Pages, Row, SecretHash, SendRecord, SendSpec, Tag, Template, TemplateId, Timestamp,
+    TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
 };
 
 pub mod metered;
@@ -95,6 +95,18 @@ pub struct NewMessage {
     /// The tracking token of the card's link, when it has a jump target.
     pub link_token: Option<String>,
     pub url: Option<String>,
+    /// A caller's idempotency key: a send repeating one of the app's keys
+    /// returns the first message instead of sending again.
+    pub client_msg_id: Option<String>,
+}
+
+/// What happened after a send went out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendStats {
+    /// Messages read (or clicked, which reads them).
+    pub read: i64,
+    pub clicks: i64,
+    pub unique_clickers: i64,
 }
 
 /// A segment send to create.
@@ -239,6 +251,8 @@ pub trait Store: Send + Sync + 'static {
     /// Stores `value` unless the key is set, and returns what is stored, so
     /// that nodes starting together agree on one value.
     async fn init_setting(&self, key: &str, value: &str) -> StoreResult<String>;
+    /// Sets a setting, replacing any value.
+    async fn put_setting(&self, key: &str, value: &str) -> StoreResult<()>;
 
     async fn insert_app(&self, app: &App) -> StoreResult<()>;
     async fn get_app(&self, appid: &AppId) -> StoreResult<Option<App>>;
@@ -432,4 +446,23 @@ pub trait Store: Send + Sync + 'static {
         id: i64,
         now: Timestamp,
     ) -> StoreResult<Option<Delivery>>;
+
+    async fn send_stats(&self, send_id: i64) -> StoreResult<SendStats>;
+
+    /// Stores a new marketing template; returns its id.
+    async fn insert_marketing(&self, t: &MarketingTemplate) -> StoreResult<i64>;
+    async fn get_marketing(&self, appid: &AppId, id: i64)
+        -> StoreResult<Option<MarketingTemplate>>;
+    async fn update_marketing(&self, t: &MarketingTemplate) -> StoreResult<bool>;
+    async fn delete_marketing(&self, appid: &AppId, id: i64) -> StoreResult<bool>;
+    /// An app's marketing templates, newest first, optionally those whose
+    /// title or inner title holds `title` and those with `tag`; and the total.
+    async fn list_marketing(
+        &self,
+        appid: &AppId,
+        title: Option<&str>,
+        tag: Option<i64>,
+        offset: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<MarketingTemplate>, i64)>;
 }

@@ -8,13 +8,14 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use tidings_engine::{
-    App, AppId, Audience, Grant, LibraryTitle, Message, OpenId, SecretHash, SendRecord, Tag,
-    Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
+    App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, SecretHash,
+    SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord,
+    User, Webhook,
 };
 
 use crate::{
     AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
-    IssueToken, NewMessage, NewSend, SendOutcome, Store, StoreResult, TemplateInsert,
+    IssueToken, NewMessage, NewSend, SendOutcome, SendStats, Store, StoreResult, TemplateInsert,
 };
 
 pub struct Metered {
@@ -65,6 +66,7 @@ metered! {
     fn ping(&self) -> StoreResult<()>;
     fn get_setting(&self, key: &str) -> StoreResult<Option<String>>;
     fn init_setting(&self, key: &str, value: &str) -> StoreResult<String>;
+    fn put_setting(&self, key: &str, value: &str) -> StoreResult<()>;
     fn insert_app(&self, app: &App) -> StoreResult<()>;
     fn get_app(&self, appid: &AppId) -> StoreResult<Option<App>>;
     fn list_apps(&self, after: Option<&AppId>, limit: u32) -> StoreResult<Vec<App>>;
@@ -115,4 +117,10 @@ metered! {
     fn finish_delivery(&self, id: i64, claim: &str, result: &AttemptResult, now: Timestamp) -> StoreResult<()>;
     fn list_deliveries(&self, appid: &AppId, webhook_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Delivery>>;
     fn replay_delivery(&self, appid: &AppId, id: i64, now: Timestamp) -> StoreResult<Option<Delivery>>;
+    fn send_stats(&self, send_id: i64) -> StoreResult<SendStats>;
+    fn insert_marketing(&self, t: &MarketingTemplate) -> StoreResult<i64>;
+    fn get_marketing(&self, appid: &AppId, id: i64) -> StoreResult<Option<MarketingTemplate>>;
+    fn update_marketing(&self, t: &MarketingTemplate) -> StoreResult<bool>;
+    fn delete_marketing(&self, appid: &AppId, id: i64) -> StoreResult<bool>;
+    fn list_marketing(&self, appid: &AppId, title: Option<&str>, tag: Option<i64>, offset: u32, limit: u32) -> StoreResult<(Vec<MarketingTemplate>, i64)>;
 }

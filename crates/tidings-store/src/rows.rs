@@ -2,9 +2,9 @@
 //! and from domain types in one place.
 
 use tidings_engine::{
-    App, AppId, AppKind, AppName, Audience, Grant, LibraryTitle, Match, Message, OpenId, Pages,
-    Row, SecretHash, SendRecord, SendSpec, SendState, Tag, Template, TemplateId, Timestamp,
-    TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
+    App, AppId, AppKind, AppName, Audience, Grant, LibraryTitle, MarketingTemplate, Match, Message,
+    OpenId, Pages, Row, SecretHash, SendRecord, SendSpec, SendState, Tag, Template, TemplateId,
+    Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
 };
 
 use crate::{AttemptResult, Click, Delivery, NewMessage, SendOutcome, StoreError, StoreResult};
@@ -353,6 +353,8 @@ pub fn single_spec(m: &NewMessage) -> String {
         color: None,
         emphasis_keyword: m.emphasis.map(|i| format!("keyword{}.DATA", i + 1)),
         audience: None,
+        miniprogram: None,
+        marketing_id: None,
     })
 }
 
@@ -665,4 +667,69 @@ pub fn finished_event(
         "data": {"send_id": send_id, "appid": appid, "expects": expects, "oks": oks, "fails": fails},
     })
     .to_string()
+}
+
+pub const MARKETING_COLUMNS: &str =
+    "id, appid, wechat_id, inner_title, title, template_id, content, \
+     url, miniprogram, tags_id, topcolor, created_at, updated_at";
+
+/// A `marketing_templates` row.
+pub struct MarketingRow {
+    pub id: i64,
+    pub appid: String,
+    pub wechat_id: String,
+    pub inner_title: String,
+    pub title: String,
+    pub template_id: String,
+    pub content: String,
+    pub url: String,
+    pub miniprogram: Option<String>,
+    pub tags_id: String,
+    pub topcolor: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl MarketingRow {
+    pub fn from_template(t: &MarketingTemplate) -> Self {
+        Self {
+            id: t.id,
+            appid: t.appid.as_str().to_owned(),
+            wechat_id: t.wechat_id.clone(),
+            inner_title: t.inner_title.clone(),
+            title: t.title.clone(),
+            template_id: t.template_id.as_str().to_owned(),
+            content: json(&t.content),
+            url: t.url.clone(),
+            miniprogram: t.miniprogram.as_ref().map(json),
+            tags_id: json(&t.tags_id),
+            topcolor: t.topcolor.clone(),
+            created_at: t.created_at.as_millis(),
+            updated_at: t.updated_at.as_millis(),
+        }
+    }
+
+    pub fn into_template(self) -> StoreResult<MarketingTemplate> {
+        Ok(MarketingTemplate {
+            id: self.id,
+            appid: AppId::parse(&self.appid)
+                .map_err(|e| corrupt("marketing_templates.appid", e))?,
+            wechat_id: self.wechat_id,
+            inner_title: self.inner_title,
+            title: self.title,
+            template_id: TemplateId::parse(&self.template_id)
+                .map_err(|e| corrupt("marketing_templates.template_id", e))?,
+            content: from_json("marketing_templates.content", &self.content)?,
+            url: self.url,
+            miniprogram: self
+                .miniprogram
+                .as_deref()
+                .map(|m| from_json("marketing_templates.miniprogram", m))
+                .transpose()?,
+            tags_id: from_json("marketing_templates.tags_id", &self.tags_id)?,
+            topcolor: self.topcolor,
+            created_at: Timestamp::from_millis(self.created_at),
+            updated_at: Timestamp::from_millis(self.updated_at),
+        })
+    }
 }

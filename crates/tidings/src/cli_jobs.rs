@@ -119,6 +119,8 @@ pub(crate) async fn send(settings: &Settings, args: SendArgs) -> anyhow::Result<
                     url: args.url.clone(),
                     color: None,
                     emphasis_keyword: None,
+                    miniprogram: None,
+                    marketing_id: None,
                     audience: Some(audience(&args)?),
                 },
             },

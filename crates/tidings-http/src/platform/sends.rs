@@ -118,6 +118,8 @@ pub async fn create(
                     url: b.url,
                     color: b.color,
                     emphasis_keyword: b.emphasis_keyword,
+                    miniprogram: None,
+                    marketing_id: None,
                     audience: Some(b.audience),
                 },
             },

@@ -4,6 +4,7 @@
 mod auth;
 mod codes;
 mod misc;
+pub(crate) mod official;
 mod send;
 mod templates;
 mod token;
@@ -33,6 +34,18 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/wxopen/template/list", post(templates::list))
         .route("/wxopen/template/del", post(templates::del))
         .route("/message/wxopen/template/send", post(send::send))
+        .route("/template/api_set_industry", post(official::set_industry))
+        .route("/template/get_industry", get(official::get_industry))
+        .route("/template/api_add_template", post(official::add_template))
+        .route(
+            "/template/get_all_private_template",
+            get(official::all_private),
+        )
+        .route(
+            "/template/del_private_template",
+            post(official::del_private),
+        )
+        .route("/message/template/send", post(official::send))
         .fallback(wire::unknown_api)
         .layer(axum::middleware::from_fn(wire::envelope))
 }

@@ -1,0 +1,207 @@
+//! An official account's own WeChat template API: industries, private
+//! templates from the official-account library, and template sends (no
+//! grant: the user follows the account).
+
+use std::sync::Arc;
+
+use tidings_engine::message::{check_url, new_link_token, render};
+use tidings_engine::official::{industry, oa_title, OaTitle};
+use tidings_engine::template::MAX_TEMPLATES_PER_APP;
+use tidings_engine::{
+    AppKind, Clock, MiniProgramTarget, OpenId, ParseError, Template, TemplateId, TitleId,
+};
+use tidings_store::{NewMessage, SendOutcome, Store, TemplateInsert};
+
+use crate::apps::AppService;
+use crate::hub::InboxHub;
+use crate::templates::TemplateService;
+use crate::tokens::Caller;
+use crate::ServiceError;
+
+/// A template send as an official account's client makes it.
+#[derive(Debug, Clone, Default)]
+pub struct OaSendRequest {
+    pub touser: String,
+    pub template_id: String,
+    pub url: Option<String>,
+    pub miniprogram: Option<MiniProgramTarget>,
+    pub data: Option<serde_json::Value>,
+    pub client_msg_id: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct OfficialService {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    apps: AppService,
+    templates: TemplateService,
+    hub: InboxHub,
+}
+
+pub(crate) fn require_official(caller: &Caller) -> Result<(), ServiceError> {
+    if caller.kind != AppKind::OfficialAccount {
+        return Err(ServiceError::ApiUnauthorized(
+            "this API is for official_account apps",
+        ));
+    }
+    Ok(())
+}
+
+fn industry_key(caller: &Caller) -> String {
+    format!("industry:{}", caller.appid)
+}
+
+impl OfficialService {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        apps: AppService,
+        templates: TemplateService,
+        hub: InboxHub,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            apps,
+            templates,
+            hub,
+        }
+    }
+
+    pub async fn set_industry(
+        &self,
+        caller: &Caller,
+        first: u32,
+        second: u32,
+    ) -> Result<(), ServiceError> {
+        require_official(caller)?;
+        for id in [first, second] {
+            industry(id).ok_or_else(|| {
+                ParseError::new(
+                    "industry_id",
+                    format!("{id} is not an industry id (1 to 41)"),
+                )
+            })?;
+        }
+        self.store
+            .put_setting(&industry_key(caller), &format!("{first},{second}"))
+            .await?;
+        Ok(())
+    }
+
+    /// The account's (primary, secondary) industries, once set.
+    pub async fn industry(&self, caller: &Caller) -> Result<Option<(u32, u32)>, ServiceError> {
+        require_official(caller)?;
+        let raw = self.store.get_setting(&industry_key(caller)).await?;
+        Ok(raw.and_then(|r| {
+            let (a, b) = r.split_once(',')?;
+            Some((a.parse().ok()?, b.parse().ok()?))
+        }))
+    }
+
+    /// Adds the library template with this short id to the account.
+    pub async fn add_template(
+        &self,
+        caller: &Caller,
+        short_id: &str,
+    ) -> Result<Template, ServiceError> {
+        require_official(caller)?;
+        let title = oa_title(short_id).ok_or(ServiceError::NotFound("template_id_short"))?;
+        let template = Template {
+            template_id: TemplateId::generate(),
+            appid: caller.appid.clone(),
+            title_id: TitleId::parse(&title.id)?,
+            title: title.title.clone(),
+            keywords: title.keywords.clone(),
+            created_at: self.clock.now(),
+        };
+        match self
+            .store
+            .insert_template(&template, MAX_TEMPLATES_PER_APP)
+            .await?
+        {
+            TemplateInsert::Inserted => Ok(template),
+            TemplateInsert::LimitReached => Err(ServiceError::TemplateLimit(MAX_TEMPLATES_PER_APP)),
+            TemplateInsert::NoApp => Err(ServiceError::NotFound("app")),
+        }
+    }
+
+    /// The account's templates with their library entries.
+    pub async fn templates(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<(Template, &'static OaTitle)>, ServiceError> {
+        require_official(caller)?;
+        let all = self
+            .store
+            .list_templates(&caller.appid, 0, MAX_TEMPLATES_PER_APP)
+            .await?;
+        Ok(all
+            .into_iter()
+            .filter_map(|t| oa_title(t.title_id.as_str()).map(|lib| (t, lib)))
+            .collect())
+    }
+
+    pub async fn delete_template(&self, caller: &Caller, raw_id: &str) -> Result<(), ServiceError> {
+        require_official(caller)?;
+        let id = TemplateId::parse(raw_id).map_err(|_| ServiceError::TemplateNotFound)?;
+        if !self.store.delete_template(&caller.appid, &id).await? {
+            return Err(ServiceError::TemplateNotFound);
+        }
+        Ok(())
+    }
+
+    /// `/cgi-bin/message/template/send`: to a follower, no grant. A repeated
+    /// `client_msg_id` returns the first message's id without sending again.
+    pub async fn send(&self, caller: &Caller, req: OaSendRequest) -> Result<i64, ServiceError> {
+        require_official(caller)?;
+        let openid = OpenId::parse(&req.touser).map_err(|_| ServiceError::UnknownUser)?;
+        if self.store.get_user(&caller.appid, &openid).await?.is_none() {
+            return Err(ServiceError::UnknownUser);
+        }
+        let template = self.templates.get_own(caller, &req.template_id).await?;
+        let url = req
+            .url
+            .as_deref()
+            .filter(|u| !u.is_empty())
+            .map(check_url)
+            .transpose()
+            .map_err(ServiceError::InvalidData)?;
+        let rendered =
+            render(&template, req.data.as_ref(), None, None).map_err(ServiceError::InvalidData)?;
+        let client_msg_id = req.client_msg_id.filter(|c| !c.is_empty());
+        if client_msg_id.as_ref().is_some_and(|c| c.len() > 64) {
+            return Err(ServiceError::InvalidData(ParseError::new(
+                "client_msg_id",
+                "at most 64 characters",
+            )));
+        }
+        let app = self.apps.get(&caller.appid).await?;
+        let page = req.miniprogram.map(|m| m.pagepath);
+        let now = self.clock.now();
+        let message = NewMessage {
+            appid: caller.appid.clone(),
+            openid,
+            template_id: template.template_id.clone(),
+            title: template.title.clone(),
+            rows: rendered.rows,
+            emphasis: None,
+            link_token: (url.is_some() || page.is_some()).then(new_link_token),
+            page,
+            url,
+            grant: None,
+            created_at: now,
+            day_start: now.quota_day_start(),
+            daily_limit: app.send_limit(),
+            client_msg_id,
+        };
+        match self.store.send_message(&message).await? {
+            SendOutcome::Sent { id } => {
+                self.hub.notify(&message.appid, &message.openid);
+                Ok(id)
+            }
+            SendOutcome::LimitReached => Err(ServiceError::SendQuotaReached),
+            SendOutcome::GrantUnknown | SendOutcome::GrantUsedUp => Err(ServiceError::GrantInvalid),
+        }
+    }
+}
