@@ -7,6 +7,7 @@
 mod body;
 mod client_ip;
 mod links;
+mod marketing;
 mod observability;
 mod openapi;
 mod platform;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/cgi-bin", wechat::router())
         .nest("/api/v1", platform::router())
         .nest("/openapi", openapi::router())
+        .nest("/v2/template/message", marketing::router())
         .merge(observability::router())
         .merge(links::router())
         .fallback(platform::not_found)

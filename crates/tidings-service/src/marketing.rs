@@ -114,6 +114,21 @@ impl MarketingService {
         Ok(t)
     }
 
+    /// The library entry behind a marketing template's WeChat template
+    /// (industries, examples); none once that template was deleted.
+    pub async fn library_entry(
+        &self,
+        caller: &Caller,
+        t: &MarketingTemplate,
+    ) -> Option<&'static tidings_engine::official::OaTitle> {
+        let template = self
+            .templates
+            .get_own(caller, t.template_id.as_str())
+            .await
+            .ok()?;
+        tidings_engine::official::oa_title(template.title_id.as_str())
+    }
+
     pub async fn get(&self, caller: &Caller, id: i64) -> Result<MarketingTemplate, ServiceError> {
         require_official(caller)?;
         self.store
