@@ -195,7 +195,15 @@ impl OfficialService {
             daily_limit: app.send_limit(),
             client_msg_id,
         };
-        match self.store.send_message(&message).await? {
+        // Two concurrent sends with one client_msg_id: the loser of the
+        // unique index finds the winner's message on a second try.
+        let outcome = match self.store.send_message(&message).await {
+            Err(tidings_store::StoreError::Conflict(_)) if message.client_msg_id.is_some() => {
+                self.store.send_message(&message).await?
+            }
+            other => other?,
+        };
+        match outcome {
             SendOutcome::Sent { id } => {
                 self.hub.notify(&message.appid, &message.openid);
                 Ok(id)

@@ -31,6 +31,8 @@ backend_tests!(
     templates_are_capped_per_app,
     a_send_is_all_or_nothing,
     messages_list_newest_first_and_mark_read,
+    client_msg_ids_return_the_first_message,
+    marketing_templates_round_trip,
 );
 
 async fn store(db: &TestDb) -> Arc<dyn Store> {
@@ -461,6 +463,7 @@ fn message(u: &User, g: &Grant, now: Timestamp, limit: u32) -> NewMessage {
         daily_limit: limit,
         link_token: Some(tidings_engine::message::new_link_token()),
         url: None,
+        client_msg_id: None,
     }
 }
 
@@ -555,4 +558,102 @@ async fn messages_list_newest_first_and_mark_read(db: TestDb) {
         .await
         .unwrap()
         .is_none());
+}
+
+async fn client_msg_ids_return_the_first_message(db: TestDb) {
+    let s = store(&db).await;
+    let (_, u, g) = user_with_grant(&s, GrantKind::Payment).await;
+    let mut m = message(&u, &g, at(1), 100);
+    m.grant = None;
+    m.client_msg_id = Some("k1".into());
+    let first = s.send_message(&m).await.unwrap();
+    assert_eq!(
+        s.send_message(&m).await.unwrap(),
+        first,
+        "same key, same message"
+    );
+    m.client_msg_id = Some("k2".into());
+    m.link_token = Some(tidings_engine::message::new_link_token());
+    assert_ne!(s.send_message(&m).await.unwrap(), first);
+    let stats = s.send_stats(1).await.unwrap();
+    assert_eq!(stats.clicks, 0);
+    assert_eq!(
+        s.list_messages(&u.appid, &u.openid, None, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+async fn marketing_templates_round_trip(db: TestDb) {
+    let s = store(&db).await;
+    let a = app(AppKind::OfficialAccount);
+    s.insert_app(&a).await.unwrap();
+    let mut t = tidings_engine::MarketingTemplate {
+        id: 0,
+        appid: a.appid.clone(),
+        wechat_id: "61".into(),
+        inner_title: "会议提醒-1".into(),
+        title: "会议提醒".into(),
+        template_id: TemplateId::generate(),
+        content: vec![(
+            "keyword1".into(),
+            tidings_engine::ContentRow {
+                label: "会议名称".into(),
+                value: "周会".into(),
+                color: Some("#000000".into()),
+            },
+        )],
+        url: String::new(),
+        miniprogram: Some(tidings_engine::MiniProgramTarget {
+            appid: "wx7a92039c57638182".into(),
+            pagepath: "pages/index".into(),
+        }),
+        tags_id: vec![13348, 15887],
+        topcolor: "#FF0000".into(),
+        created_at: at(0),
+        updated_at: at(0),
+    };
+    t.id = s.insert_marketing(&t).await.unwrap();
+    assert_eq!(
+        s.get_marketing(&a.appid, t.id).await.unwrap(),
+        Some(t.clone())
+    );
+    assert_eq!(
+        s.get_marketing(&AppId::generate(), t.id).await.unwrap(),
+        None,
+        "another app's"
+    );
+    t.inner_title = "周会提醒".into();
+    t.updated_at = at(5);
+    assert!(s.update_marketing(&t).await.unwrap());
+    let (by_tag, total) = s
+        .list_marketing(&a.appid, None, Some(15887), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!((by_tag.len(), total), (1, 1));
+    assert_eq!(
+        s.list_marketing(&a.appid, Some("周会"), None, 0, 10)
+            .await
+            .unwrap()
+            .1,
+        1
+    );
+    assert_eq!(
+        s.list_marketing(&a.appid, Some("无此"), None, 0, 10)
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+    assert_eq!(
+        s.list_marketing(&a.appid, None, Some(1), 0, 10)
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+    assert!(s.delete_marketing(&a.appid, t.id).await.unwrap());
+    assert!(!s.delete_marketing(&a.appid, t.id).await.unwrap());
 }
