@@ -144,11 +144,7 @@ impl OfficialService {
 
     pub async fn delete_template(&self, caller: &Caller, raw_id: &str) -> Result<(), ServiceError> {
         require_official(caller)?;
-        let id = TemplateId::parse(raw_id).map_err(|_| ServiceError::TemplateNotFound)?;
-        if !self.store.delete_template(&caller.appid, &id).await? {
-            return Err(ServiceError::TemplateNotFound);
-        }
-        Ok(())
+        self.templates.delete_own(caller, raw_id).await
     }
 
     /// `/cgi-bin/message/template/send`: to a follower, no grant. A repeated

@@ -99,6 +99,15 @@ impl TemplateService {
 
     pub async fn delete(&self, caller: &Caller, raw_id: &str) -> Result<(), ServiceError> {
         require_miniprogram(caller)?;
+        self.delete_own(caller, raw_id).await
+    }
+
+    /// Deletes one of the caller's templates, whatever the app's kind.
+    pub(crate) async fn delete_own(
+        &self,
+        caller: &Caller,
+        raw_id: &str,
+    ) -> Result<(), ServiceError> {
         let id = TemplateId::parse(raw_id).map_err(|_| ServiceError::TemplateNotFound)?;
         if !self.store.delete_template(&caller.appid, &id).await? {
             return Err(ServiceError::TemplateNotFound);
