@@ -161,7 +161,7 @@ impl Services {
             clock.clone(),
             apps.clone(),
             templates.clone(),
-            hub.clone(),
+            sends.clone(),
         );
         let marketing = MarketingService::new(
             store.clone(),

@@ -4,16 +4,16 @@
 
 use std::sync::Arc;
 
-use tidings_engine::message::{check_url, new_link_token, render};
+use tidings_engine::message::{check_url, render};
 use tidings_engine::official::{industry, oa_title, OaTitle};
 use tidings_engine::template::MAX_TEMPLATES_PER_APP;
 use tidings_engine::{
-    AppKind, Clock, MiniProgramTarget, OpenId, ParseError, Template, TemplateId, TitleId,
+    AppKind, Clock, MiniProgramTarget, ParseError, Template, TemplateId, TitleId,
 };
-use tidings_store::{NewMessage, SendOutcome, Store, TemplateInsert};
+use tidings_store::{Store, TemplateInsert};
 
 use crate::apps::AppService;
-use crate::hub::InboxHub;
+use crate::sends::{SendService, Single};
 use crate::templates::TemplateService;
 use crate::tokens::Caller;
 use crate::ServiceError;
@@ -35,7 +35,7 @@ pub struct OfficialService {
     clock: Arc<dyn Clock>,
     apps: AppService,
     templates: TemplateService,
-    hub: InboxHub,
+    sends: SendService,
 }
 
 pub(crate) fn require_official(caller: &Caller) -> Result<(), ServiceError> {
@@ -57,14 +57,14 @@ impl OfficialService {
         clock: Arc<dyn Clock>,
         apps: AppService,
         templates: TemplateService,
-        hub: InboxHub,
+        sends: SendService,
     ) -> Self {
         Self {
             store,
             clock,
             apps,
             templates,
-            hub,
+            sends,
         }
     }
 
@@ -151,10 +151,7 @@ impl OfficialService {
     /// `client_msg_id` returns the first message's id without sending again.
     pub async fn send(&self, caller: &Caller, req: OaSendRequest) -> Result<i64, ServiceError> {
         require_official(caller)?;
-        let openid = OpenId::parse(&req.touser).map_err(|_| ServiceError::UnknownUser)?;
-        if self.store.get_user(&caller.appid, &openid).await?.is_none() {
-            return Err(ServiceError::UnknownUser);
-        }
+        let openid = self.sends.recipient(caller, &req.touser).await?;
         let template = self.templates.get_own(caller, &req.template_id).await?;
         let url = req
             .url
@@ -173,39 +170,14 @@ impl OfficialService {
             )));
         }
         let app = self.apps.get(&caller.appid).await?;
-        let page = req.miniprogram.map(|m| m.pagepath);
-        let now = self.clock.now();
-        let message = NewMessage {
-            appid: caller.appid.clone(),
+        let single = Single {
             openid,
-            template_id: template.template_id.clone(),
-            title: template.title.clone(),
-            rows: rendered.rows,
-            emphasis: None,
-            link_token: (url.is_some() || page.is_some()).then(new_link_token),
-            page,
+            rendered,
+            page: req.miniprogram.map(|m| m.pagepath),
             url,
             grant: None,
-            created_at: now,
-            day_start: now.quota_day_start(),
-            daily_limit: app.send_limit(),
             client_msg_id,
         };
-        // Two concurrent sends with one client_msg_id: the loser of the
-        // unique index finds the winner's message on a second try.
-        let outcome = match self.store.send_message(&message).await {
-            Err(tidings_store::StoreError::Conflict(_)) if message.client_msg_id.is_some() => {
-                self.store.send_message(&message).await?
-            }
-            other => other?,
-        };
-        match outcome {
-            SendOutcome::Sent { id } => {
-                self.hub.notify(&message.appid, &message.openid);
-                Ok(id)
-            }
-            SendOutcome::LimitReached => Err(ServiceError::SendQuotaReached),
-            SendOutcome::GrantUnknown | SendOutcome::GrantUsedUp => Err(ServiceError::GrantInvalid),
-        }
+        self.sends.commit(caller, &app, &template, single).await
     }
 }

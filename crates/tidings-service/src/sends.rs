@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use tidings_engine::message::{check_page, new_link_token, render};
-use tidings_engine::{Clock, GrantId, OpenId};
+use tidings_engine::{App, Clock, GrantId, OpenId, Rendered, Template};
 use tidings_store::{NewMessage, SendOutcome, Store};
 
 use crate::apps::AppService;
@@ -60,10 +60,7 @@ impl SendService {
         req: SendRequest,
     ) -> Result<i64, ServiceError> {
         require_miniprogram(caller)?;
-        let openid = OpenId::parse(&req.touser).map_err(|_| ServiceError::UnknownUser)?;
-        if self.store.get_user(&caller.appid, &openid).await?.is_none() {
-            return Err(ServiceError::UnknownUser);
-        }
+        let openid = self.recipient(caller, &req.touser).await?;
         let template = self.templates.get_own(caller, &req.template_id).await?;
         let app = self.apps.get(&caller.appid).await?;
         let page =
@@ -83,25 +80,65 @@ impl SendService {
             .transpose()
             .map_err(|_| ServiceError::GrantInvalid)?
             .ok_or(ServiceError::GrantInvalid)?;
+        let single = Single {
+            openid,
+            rendered,
+            page,
+            url: None,
+            grant: Some(grant),
+            client_msg_id: None,
+        };
+        self.commit(caller, &app, &template, single).await
+    }
+
+    /// The recipient of a single send: a user of the caller's app (40003).
+    pub(crate) async fn recipient(
+        &self,
+        caller: &Caller,
+        touser: &str,
+    ) -> Result<OpenId, ServiceError> {
+        let openid = OpenId::parse(touser).map_err(|_| ServiceError::UnknownUser)?;
+        if self.store.get_user(&caller.appid, &openid).await?.is_none() {
+            return Err(ServiceError::UnknownUser);
+        }
+        Ok(openid)
+    }
+
+    /// Stores a checked single send in one commit (grant, day counter,
+    /// record, message, events) and wakes the recipient's live inbox.
+    pub(crate) async fn commit(
+        &self,
+        caller: &Caller,
+        app: &App,
+        template: &Template,
+        single: Single,
+    ) -> Result<i64, ServiceError> {
         let now = self.clock.now();
-        let link_token = page.is_some().then(new_link_token);
         let message = NewMessage {
             appid: caller.appid.clone(),
-            openid,
+            openid: single.openid,
             template_id: template.template_id.clone(),
             title: template.title.clone(),
-            rows: rendered.rows,
-            emphasis: rendered.emphasis,
-            page,
-            grant: Some(grant),
+            rows: single.rendered.rows,
+            emphasis: single.rendered.emphasis,
+            link_token: (single.page.is_some() || single.url.is_some()).then(new_link_token),
+            page: single.page,
+            url: single.url,
+            grant: single.grant,
             created_at: now,
             day_start: now.quota_day_start(),
             daily_limit: app.send_limit(),
-            link_token,
-            url: None,
-            client_msg_id: None,
+            client_msg_id: single.client_msg_id,
         };
-        match self.store.send_message(&message).await? {
+        // Two concurrent sends with one client_msg_id: the loser of the
+        // unique index finds the winner's message on a second try.
+        let outcome = match self.store.send_message(&message).await {
+            Err(tidings_store::StoreError::Conflict(_)) if message.client_msg_id.is_some() => {
+                self.store.send_message(&message).await?
+            }
+            other => other?,
+        };
+        match outcome {
             SendOutcome::Sent { id } => {
                 self.hub.notify(&message.appid, &message.openid);
                 Ok(id)
@@ -111,4 +148,14 @@ impl SendService {
             SendOutcome::LimitReached => Err(ServiceError::SendQuotaReached),
         }
     }
+}
+
+/// A single send, checked, before it is stored.
+pub(crate) struct Single {
+    pub(crate) openid: OpenId,
+    pub(crate) rendered: Rendered,
+    pub(crate) page: Option<String>,
+    pub(crate) url: Option<String>,
+    pub(crate) grant: Option<GrantId>,
+    pub(crate) client_msg_id: Option<String>,
 }
