@@ -14,6 +14,7 @@ pub mod template;
 pub mod token;
 pub mod user;
 pub mod webhook;
+pub mod workspace;
 
 pub use app::{App, AppId, AppKind, AppName, Page, Pages, DEFAULT_DAILY_SEND_LIMIT};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
