@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
+use tidings_engine::library::builtin_library_source;
 use tidings_engine::{builtin_library, LibraryTitle, ParseError, TitleId};
 use tidings_store::{Store, StoreResult};
 
@@ -21,12 +22,12 @@ impl LibraryService {
     /// Loads the built-in library into the store unless this version of it
     /// is there already.
     pub(crate) async fn init(store: Arc<dyn Store>) -> StoreResult<Self> {
-        let titles = builtin_library();
-        let digest = hex::encode(Sha256::digest(format!("{titles:?}").as_bytes()));
+        let digest = hex::encode(Sha256::digest(builtin_library_source().as_bytes()));
         if store.get_setting(BUILTIN_SETTING).await?.as_deref() != Some(digest.as_str()) {
+            let titles = builtin_library();
             let added = store.load_library(&titles).await?;
             tracing::info!(added, total = titles.len(), "template library loaded");
-            store.init_setting(BUILTIN_SETTING, &digest).await?;
+            store.put_setting(BUILTIN_SETTING, &digest).await?;
         }
         Ok(Self { store })
     }

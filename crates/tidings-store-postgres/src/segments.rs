@@ -46,7 +46,7 @@ fn tag_row(r: &Row) -> TagRow {
     }
 }
 
-fn user_row(r: &Row) -> UserRow {
+pub(crate) fn user_row(r: &Row) -> UserRow {
     UserRow {
         appid: r.get(0),
         openid: r.get(1),

@@ -241,16 +241,7 @@ impl PgStore {
             )
             .await
             .map_err(backend)?
-            .map(|r| {
-                UserRow {
-                    appid: r.get(0),
-                    openid: r.get(1),
-                    nickname: r.get(2),
-                    profile: r.get(3),
-                    created_at: r.get(4),
-                }
-                .into_user()
-            })
+            .map(|r| crate::segments::user_row(&r).into_user())
             .transpose()
     }
 

@@ -41,7 +41,7 @@ fn tag_row(r: &Row<'_>) -> rusqlite::Result<TagRow> {
     })
 }
 
-fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+pub(crate) fn user_row(r: &Row<'_>) -> rusqlite::Result<UserRow> {
     Ok(UserRow {
         appid: r.get(0)?,
         openid: r.get(1)?,

@@ -210,15 +210,7 @@ pub(crate) fn get_user(
         "SELECT {USER_COLUMNS} FROM users WHERE appid = ?1 AND openid = ?2"
     ))
     .map_err(backend)?
-    .query_row([appid.as_str(), openid.as_str()], |r| {
-        Ok(UserRow {
-            appid: r.get(0)?,
-            openid: r.get(1)?,
-            nickname: r.get(2)?,
-            profile: r.get(3)?,
-            created_at: r.get(4)?,
-        })
-    })
+    .query_row([appid.as_str(), openid.as_str()], crate::segments::user_row)
     .optional()
     .map_err(backend)?
     .map(UserRow::into_user)
