@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod clock;
+pub mod employee;
 pub mod error;
 pub mod library;
 pub mod marketing;
@@ -15,6 +16,7 @@ pub mod token;
 pub mod user;
 pub mod webhook;
 pub mod workspace;
+pub mod workspace_template;
 
 pub use app::{App, AppId, AppKind, AppName, Page, Pages, DEFAULT_DAILY_SEND_LIMIT};
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
@@ -28,3 +30,5 @@ pub use template::{Template, TemplateId};
 pub use token::{AccessToken, TokenHash, TokenLane, TokenPolicy, TokenRecord, TokenStatus};
 pub use user::{Grant, GrantId, GrantKind, OpenId, User};
 pub use webhook::Webhook;
+pub use workspace::Platform;
+pub use workspace_template::{SourceType, TemplateDraft, WorkspacePush, WorkspaceTemplate};

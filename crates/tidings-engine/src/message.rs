@@ -195,6 +195,10 @@ pub struct Message {
     pub page: Option<String>,
     pub created_at: Timestamp,
     pub read_at: Option<Timestamp>,
+    /// A workspace card (header, rows of cells, actions), instead of rows.
+    pub card: Option<Value>,
+    /// The message boxes a workspace card landed in; empty for the others.
+    pub platforms: Vec<crate::workspace::Platform>,
 }
 
 #[cfg(test)]
@@ -316,7 +320,22 @@ pub enum LinkTarget {
 }
 
 impl Message {
+    /// Where the card's `index`th action button goes.
+    pub fn action_target(&self, index: usize) -> Option<LinkTarget> {
+        let url = self
+            .card
+            .as_ref()?
+            .get("actions")?
+            .get(index)?
+            .get("url")?
+            .as_str()?;
+        Some(LinkTarget::Url(url.to_owned()))
+    }
+
     pub fn target(&self) -> Option<LinkTarget> {
+        if self.card.is_some() {
+            return self.action_target(0);
+        }
         match (&self.url, &self.page) {
             (Some(url), _) => Some(LinkTarget::Url(url.clone())),
             (None, Some(page)) => Some(LinkTarget::Page(page.clone())),

@@ -56,6 +56,11 @@ pub enum Audience {
     All {
         all: bool,
     },
+    /// A workspace push: these employees and everyone under these org paths.
+    Workspace {
+        client_ids: Vec<OpenId>,
+        scopes: Vec<String>,
+    },
 }
 
 impl Audience {
@@ -74,6 +79,20 @@ impl Audience {
                 Err(ParseError::new("audience", "tag_ids holds 1 to 20 tags"))
             }
             Audience::All { all: false } => Err(ParseError::new("audience", "all must be true")),
+            Audience::Workspace { client_ids, scopes }
+                if client_ids.is_empty() && scopes.is_empty() =>
+            {
+                Err(ParseError::new("client_ids", "name client_ids or scopes"))
+            }
+            Audience::Workspace { client_ids, .. } if client_ids.len() > MAX_OPENID_LIST => {
+                Err(ParseError::new(
+                    "client_ids",
+                    format!("at most {MAX_OPENID_LIST} client_ids"),
+                ))
+            }
+            Audience::Workspace { scopes, .. } if scopes.len() > 100 => {
+                Err(ParseError::new("scopes", "at most 100 scopes"))
+            }
             _ => Ok(()),
         }
     }
@@ -135,6 +154,9 @@ pub struct SendSpec {
     /// The marketing template the send came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub marketing_id: Option<i64>,
+    /// A push to workspace message boxes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<crate::workspace_template::WorkspacePush>,
 }
 
 /// A send record: one single send, or a segment send job.

@@ -19,7 +19,8 @@ pub const MAX_KEYWORDS: usize = 10;
 /// At most this many templates per app (WeChat's limit).
 pub const MAX_TEMPLATES_PER_APP: u32 = 25;
 
-/// An opaque 43-character URL-safe template id, like WeChat's.
+/// A template id: opaque 43 URL-safe characters, like WeChat's, or a UUID
+/// (`86007b6c-5cd1-4a9d-a5a6-f85ba8fdd03f`) for workspace templates.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct TemplateId(String);
@@ -31,7 +32,35 @@ impl TemplateId {
         Self(URL_SAFE_NO_PAD.encode(bytes))
     }
 
+    /// A random (version 4) UUID, in lower case.
+    pub fn generate_uuid() -> Self {
+        let mut b = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut b);
+        b[6] = (b[6] & 0x0f) | 0x40;
+        b[8] = (b[8] & 0x3f) | 0x80;
+        let h = hex::encode(b);
+        Self(format!(
+            "{}-{}-{}-{}-{}",
+            &h[..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..]
+        ))
+    }
+
+    fn is_uuid(raw: &str) -> bool {
+        raw.len() == 36
+            && raw.bytes().enumerate().all(|(i, b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => b.is_ascii_hexdigit(),
+            })
+    }
+
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        if Self::is_uuid(raw) {
+            return Ok(Self(raw.to_ascii_lowercase()));
+        }
         if raw.len() != 43
             || !raw
                 .bytes()

@@ -6,6 +6,7 @@
 
 mod body;
 mod client_ip;
+mod envelope;
 mod links;
 mod marketing;
 mod observability;
@@ -13,6 +14,7 @@ mod openapi;
 mod platform;
 mod request_id;
 mod wechat;
+mod workspace;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", platform::router())
         .nest("/openapi", openapi::router())
         .nest("/v2/template/message", marketing::router())
+        .nest("/v1", workspace::router())
         .merge(observability::router())
         .merge(links::router())
         .fallback(platform::not_found)

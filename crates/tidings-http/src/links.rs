@@ -1,6 +1,7 @@
 //! `GET /r/{token}`: a card's tracked link. Records the click, then
 //! redirects to a web page, or shows a landing page naming the mini-program
-//! page (a browser cannot open one).
+//! page (a browser cannot open one). `?a=N` follows the Nth action button
+//! of a workspace card.
 
 use std::sync::Arc;
 
@@ -25,15 +26,23 @@ fn escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+#[derive(serde::Deserialize)]
+struct Follow {
+    /// The index of a workspace card's action button.
+    a: Option<usize>,
+}
+
 async fn follow(
     axum::extract::State(state): crate::State,
     Path(token): Path<String>,
+    query: Result<axum::extract::Query<Follow>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
+    let action = query.ok().and_then(|q| q.0.a);
     let ua = headers
         .get(header::USER_AGENT)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    match state.services.segments.follow(&token, ua.as_deref()).await {
+    match state.services.segments.follow(&token, action, ua.as_deref()).await {
         Ok((_, LinkTarget::Url(url))) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
         Ok((message, LinkTarget::Page(page))) => Html(format!(
             "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">\

@@ -59,6 +59,9 @@ pub enum ServiceError {
     #[error("data format error: {0}")]
     InvalidData(ParseError),
 
+    #[error("没有对应的雇员")]
+    NoEmployees,
+
     #[error("storage failure")]
     Store(#[from] StoreError),
 }

@@ -91,10 +91,35 @@ pub fn parse_csv_record(
     user_from(appid, obj, now)
 }
 
+/// Reads one NDJSON employee line: `{"client_id", "name", "orgs": [...],
+/// "devices": [...]}`.
+pub fn parse_employee_line(
+    appid: &AppId,
+    line: &str,
+    now: tidings_engine::Timestamp,
+) -> ParsedLine {
+    match serde_json::from_str::<serde_json::Value>(line) {
+        Ok(serde_json::Value::Object(obj)) => {
+            tidings_engine::employee::parse_employee(appid, obj, now).map_err(|e| e.to_string())
+        }
+        Ok(_) => Err("a line must be a JSON object".into()),
+        Err(e) => Err(format!("malformed JSON: {e}")),
+    }
+}
+
+/// What an import's lines are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportKind {
+    Users,
+    /// A workspace app's employees (NDJSON only).
+    Employees,
+}
+
 /// Collects parsed lines and writes them in batches.
 pub struct Importer {
     store: Arc<dyn Store>,
     appid: AppId,
+    kind: ImportKind,
     batch: Vec<User>,
     report: ImportReport,
 }
@@ -113,10 +138,23 @@ impl ImportService {
 
     /// Starts an import into an existing app.
     pub async fn start(&self, appid: &AppId) -> Result<Importer, ServiceError> {
-        self.apps.get(appid).await?;
+        self.start_kind(appid, ImportKind::Users).await
+    }
+
+    /// Starts an import of lines of `kind`; employees go to workspace apps.
+    pub async fn start_kind(
+        &self,
+        appid: &AppId,
+        kind: ImportKind,
+    ) -> Result<Importer, ServiceError> {
+        let app = self.apps.get(appid).await?;
+        if kind == ImportKind::Employees && app.kind != tidings_engine::AppKind::Workspace {
+            return Err(ServiceError::ApiUnauthorized("workspace apps only"));
+        }
         Ok(Importer {
             store: self.store.clone(),
             appid: appid.clone(),
+            kind,
             batch: Vec::with_capacity(IMPORT_BATCH),
             report: ImportReport::default(),
         })
@@ -203,6 +241,8 @@ pub enum ImportError {
     Read(String),
     #[error("the CSV header must name an openid column")]
     NoOpenIdColumn,
+    #[error("employees are imported as NDJSON")]
+    EmployeesAsCsv,
     #[error(transparent)]
     Service(#[from] ServiceError),
 }
@@ -235,11 +275,17 @@ impl Importer {
                     } else if line.trim().is_empty() {
                         self.skip();
                     } else {
-                        let parsed = parse_ndjson_line(&self.appid, &line, now);
+                        let parsed = match self.kind {
+                            ImportKind::Users => parse_ndjson_line(&self.appid, &line, now),
+                            ImportKind::Employees => parse_employee_line(&self.appid, &line, now),
+                        };
                         self.push(parsed).await?;
                     }
                     progress(&self.report);
                 }
+            }
+            ImportFormat::Csv if self.kind == ImportKind::Employees => {
+                return Err(ImportError::EmployeesAsCsv);
             }
             ImportFormat::Csv => {
                 use futures_util::StreamExt;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tidings_engine::{AppId, Clock, Message, OpenId};
+use tidings_engine::{AppId, Clock, Message, OpenId, Platform};
 use tidings_store::Store;
 
 use crate::ServiceError;
@@ -21,11 +21,12 @@ impl InboxService {
         Self { store, clock }
     }
 
-    /// Newest first; pass the last id of a page as `before` for the next.
+    /// Newest first (with a platform, the workspace cards on it); pass the last id of a page as `before` for the next.
     pub async fn list(
         &self,
         appid: &AppId,
         openid: &OpenId,
+        platform: Option<Platform>,
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<Message>, ServiceError> {
@@ -34,7 +35,13 @@ impl InboxService {
         }
         Ok(self
             .store
-            .list_messages(appid, openid, before, limit.clamp(1, MAX_INBOX_PAGE))
+            .list_messages(
+                appid,
+                openid,
+                platform,
+                before,
+                limit.clamp(1, MAX_INBOX_PAGE),
+            )
             .await?)
     }
 

@@ -4,6 +4,7 @@
 mod admin;
 mod apps;
 mod cache;
+mod employees;
 mod error;
 mod hub;
 mod imports;
@@ -21,6 +22,7 @@ mod tokens;
 mod users;
 mod webhooks;
 mod worker;
+mod workspace;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,9 +32,12 @@ use tidings_store::{Store, StoreResult};
 
 pub use admin::{AdminAuth, AdminKeySource};
 pub use apps::{AppService, NewApp, MAX_PAGE as MAX_APPS_PAGE};
+pub use employees::{EmployeePatch, EmployeeService};
 pub use error::ServiceError;
 pub use hub::{InboxChanged, InboxHub};
-pub use imports::{ImportError, ImportFormat, ImportReport, ImportService, Importer, LineError};
+pub use imports::{
+    ImportError, ImportFormat, ImportKind, ImportReport, ImportService, Importer, LineError,
+};
 pub use inbox::{InboxService, MAX_INBOX_PAGE};
 pub use library::{LibraryService, MAX_LIBRARY_PAGE};
 pub use marketing::{MarketingInput, MarketingService};
@@ -45,6 +50,9 @@ pub use tokens::{Caller, Credentials, IssuedToken, TokenService};
 pub use users::{NewUser, UserService};
 pub use webhooks::{Dispatcher, WebhookConfig, WebhookReach, WebhookService};
 pub use worker::{Worker, WorkerConfig};
+pub use workspace::{
+    PushPlan, PushRequest, TemplateUpdate, WorkspaceService, MAX_WS_TEMPLATE_PAGE,
+};
 
 /// Tunables; the defaults are WeChat's.
 #[derive(Debug, Clone)]
@@ -102,6 +110,8 @@ pub struct Services {
     pub dispatcher: Dispatcher,
     pub official: OfficialService,
     pub marketing: MarketingService,
+    pub workspace: WorkspaceService,
+    pub employees: EmployeeService,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
 }
@@ -142,12 +152,22 @@ impl Services {
             templates.clone(),
             wake.clone(),
         );
+        let inline_limit = i64::from(worker_config.chunk_size);
+        let lease_secs = worker_config.lease_secs;
         let worker = Worker::new(
             store.clone(),
             clock.clone(),
             hub.clone(),
-            wake,
+            wake.clone(),
             worker_config,
+        );
+        let workspace = WorkspaceService::new(
+            store.clone(),
+            clock.clone(),
+            worker.clone(),
+            wake,
+            inline_limit,
+            lease_secs,
         );
         let webhooks = WebhookService::new(
             store.clone(),
@@ -169,6 +189,7 @@ impl Services {
             templates.clone(),
             segments.clone(),
         );
+        let employees = EmployeeService::new(store.clone(), apps.clone());
         Ok(Self {
             apps,
             tokens,
@@ -186,6 +207,8 @@ impl Services {
             dispatcher,
             official,
             marketing,
+            workspace,
+            employees,
             store,
             clock,
         })

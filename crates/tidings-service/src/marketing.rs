@@ -213,6 +213,7 @@ impl MarketingService {
                         audience: Some(audience),
                         miniprogram: t.miniprogram.clone(),
                         marketing_id: Some(t.id),
+                        workspace: None,
                     },
                 },
             )

@@ -105,6 +105,7 @@ impl SegmentService {
                 spec,
                 expects,
                 created_at: self.clock.now(),
+                lease: None,
             })
             .await?;
         self.wake.notify_one();
@@ -174,10 +175,12 @@ impl SegmentService {
             .await?)
     }
 
-    /// Follows a tracking link: records the click, returns where it goes.
+    /// Follows a tracking link (or a card's `action`th button): records the
+    /// click, returns where it goes.
     pub async fn follow(
         &self,
         token: &str,
+        action: Option<usize>,
         user_agent: Option<&str>,
     ) -> Result<(Message, LinkTarget), ServiceError> {
         if token.len() != 22
@@ -192,7 +195,11 @@ impl SegmentService {
             .message_by_link(token)
             .await?
             .ok_or(ServiceError::NotFound("link"))?;
-        let target = message.target().ok_or(ServiceError::NotFound("link"))?;
+        let target = match action {
+            Some(i) => message.action_target(i),
+            None => message.target(),
+        }
+        .ok_or(ServiceError::NotFound("link"))?;
         let url = match &target {
             LinkTarget::Url(u) | LinkTarget::Page(u) => u.clone(),
         };

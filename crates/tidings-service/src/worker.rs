@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::RngCore;
+use tidings_engine::employee::landing_platforms;
 use tidings_engine::message::new_link_token;
 use tidings_engine::{Clock, SendRecord};
 use tidings_store::{Chunk, ChunkMessage, ChunkOutcome, Store};
@@ -47,7 +48,7 @@ pub struct Worker {
     config: WorkerConfig,
 }
 
-fn claim_token() -> String {
+pub(crate) fn claim_token() -> String {
     let mut b = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut b);
     hex::encode(b)
@@ -96,11 +97,18 @@ impl Worker {
         Ok(true)
     }
 
-    async fn deliver(&self, mut send: SendRecord) -> Result<(), tidings_store::StoreError> {
+    /// Delivers a send this node holds the claim of, chunk by chunk.
+    pub(crate) async fn deliver(
+        &self,
+        mut send: SendRecord,
+    ) -> Result<(), tidings_store::StoreError> {
         let Some(audience) = send.spec.audience.clone() else {
             return Ok(());
         };
-        let template = self.store.get_template(&send.template_id).await?;
+        let template = match send.spec.workspace {
+            Some(_) => None,
+            None => self.store.get_template(&send.template_id).await?,
+        };
         loop {
             let users = self
                 .store
@@ -114,28 +122,9 @@ impl Worker {
             let done = (users.len() as u32) < self.config.chunk_size;
             let messages: Vec<ChunkMessage> = users
                 .iter()
-                .map(|u| {
-                    let rendered = match &template {
-                        Some(t) => recipient_rows(t, &send.spec, u),
-                        None => Err("the template was deleted".to_owned()),
-                    };
-                    match rendered {
-                        Ok(r) => ChunkMessage {
-                            openid: u.openid.clone(),
-                            rows: r.rows,
-                            emphasis: r.emphasis,
-                            link_token: (send.spec.page.is_some() || send.spec.url.is_some())
-                                .then(new_link_token),
-                            failed_reason: None,
-                        },
-                        Err(reason) => ChunkMessage {
-                            openid: u.openid.clone(),
-                            rows: Vec::new(),
-                            emphasis: None,
-                            link_token: None,
-                            failed_reason: Some(reason),
-                        },
-                    }
+                .map(|u| match &send.spec.workspace {
+                    Some(push) => workspace_message(push, u),
+                    None => mini_message(template.as_ref(), &send.spec, u),
                 })
                 .collect();
             let now = self.clock.now();
@@ -176,5 +165,63 @@ impl Worker {
             }
             send.cursor = cursor;
         }
+    }
+}
+
+/// A recipient's message of a template send.
+fn mini_message(
+    template: Option<&tidings_engine::Template>,
+    spec: &tidings_engine::SendSpec,
+    u: &tidings_engine::User,
+) -> ChunkMessage {
+    let rendered = match template {
+        Some(t) => recipient_rows(t, spec, u),
+        None => Err("the template was deleted".to_owned()),
+    };
+    match rendered {
+        Ok(r) => ChunkMessage {
+            openid: u.openid.clone(),
+            rows: r.rows,
+            emphasis: r.emphasis,
+            link_token: (spec.page.is_some() || spec.url.is_some()).then(new_link_token),
+            failed_reason: None,
+            platforms: Vec::new(),
+        },
+        Err(reason) => failed(u, reason),
+    }
+}
+
+/// An employee's card of a workspace push: it lands on the targeted
+/// platforms the employee has a device on, or fails when there is none.
+fn workspace_message(
+    push: &tidings_engine::WorkspacePush,
+    u: &tidings_engine::User,
+) -> ChunkMessage {
+    let platforms = landing_platforms(u, &push.platforms);
+    if platforms.is_empty() {
+        let names: Vec<&str> = push.platforms.iter().map(|p| p.as_str()).collect();
+        return failed(u, format!("no device on {}", names.join(", ")));
+    }
+    let has_actions = push.card["actions"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty());
+    ChunkMessage {
+        openid: u.openid.clone(),
+        rows: Vec::new(),
+        emphasis: None,
+        link_token: has_actions.then(new_link_token),
+        failed_reason: None,
+        platforms,
+    }
+}
+
+fn failed(u: &tidings_engine::User, reason: String) -> ChunkMessage {
+    ChunkMessage {
+        openid: u.openid.clone(),
+        rows: Vec::new(),
+        emphasis: None,
+        link_token: None,
+        failed_reason: Some(reason),
+        platforms: Vec::new(),
     }
 }

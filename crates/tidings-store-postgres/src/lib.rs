@@ -7,6 +7,7 @@ mod marketing;
 mod schema;
 mod segments;
 mod sends;
+mod workspace;
 
 use std::str::FromStr;
 
@@ -14,9 +15,9 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tidings_engine::{
-    App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, SecretHash,
-    SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord,
-    User, Webhook,
+    App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, Platform,
+    SecretHash, SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane,
+    TokenRecord, User, Webhook, WorkspaceTemplate,
 };
 use tidings_store::rows::{encode_pages, AppRow, TokenRow, APP_COLUMNS, TOKEN_COLUMNS};
 use tidings_store::{
@@ -464,10 +465,12 @@ impl Store for PgStore {
         &self,
         appid: &AppId,
         openid: &OpenId,
+        platform: Option<Platform>,
         before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
-        self.pg_list_messages(appid, openid, before, limit).await
+        self.pg_list_messages(appid, openid, platform, before, limit)
+            .await
     }
     async fn mark_read(
         &self,
@@ -482,13 +485,18 @@ impl Store for PgStore {
         &self,
         appid: &AppId,
         openid: &OpenId,
+        platform: Option<Platform>,
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
-        self.pg_messages_after(appid, openid, after, limit).await
+        self.pg_messages_after(appid, openid, platform, after, limit)
+            .await
     }
     async fn upsert_users(&self, users: &[User]) -> StoreResult<u64> {
         self.pg_upsert_users(users).await
+    }
+    async fn delete_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<bool> {
+        self.pg_delete_user(appid, openid).await
     }
     async fn create_tag(&self, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag> {
         self.pg_create_tag(appid, name, now).await
@@ -665,5 +673,23 @@ impl Store for PgStore {
     ) -> StoreResult<(Vec<MarketingTemplate>, i64)> {
         self.pg_list_marketing(appid, title, tag, offset, limit)
             .await
+    }
+    async fn insert_ws_template(&self, t: &WorkspaceTemplate) -> StoreResult<()> {
+        self.pg_insert_ws_template(t).await
+    }
+    async fn get_ws_template(&self, id: &TemplateId) -> StoreResult<Option<WorkspaceTemplate>> {
+        self.pg_get_ws_template(id).await
+    }
+    async fn update_ws_template(&self, t: &WorkspaceTemplate) -> StoreResult<bool> {
+        self.pg_update_ws_template(t).await
+    }
+    async fn list_ws_templates(
+        &self,
+        appid: &AppId,
+        kw: Option<&str>,
+        skip: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<WorkspaceTemplate>, i64)> {
+        self.pg_list_ws_templates(appid, kw, skip, limit).await
     }
 }

@@ -237,4 +237,36 @@ CREATE TABLE marketing_templates (
 CREATE INDEX marketing_templates_app ON marketing_templates (appid, id);
 "#,
     },
+    Migration {
+        version: 6,
+        name: "workspace: employees' org paths, card templates, cards in messages",
+        sql: r#"
+ALTER TABLE messages ADD COLUMN card TEXT;
+ALTER TABLE messages ADD COLUMN platforms TEXT;
+
+CREATE TABLE employee_orgs (
+    appid    TEXT NOT NULL,
+    openid   TEXT NOT NULL,
+    org_path TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (appid, org_path, openid)
+);
+CREATE INDEX employee_orgs_user ON employee_orgs (appid, openid);
+
+CREATE TABLE ws_templates (
+    seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    appid       TEXT NOT NULL REFERENCES apps (appid),
+    source_type TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    tags        TEXT NOT NULL,
+    sample      TEXT NOT NULL,
+    actions     TEXT NOT NULL,
+    contents    TEXT NOT NULL,
+    operator    TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+CREATE INDEX ws_templates_app ON ws_templates (appid, seq);
+"#,
+    },
 ];

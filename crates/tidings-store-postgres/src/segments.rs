@@ -1,10 +1,13 @@
 //! The SQL of imports, tags, segment sends, recipients and clicks.
 
 use deadpool_postgres::GenericClient;
-use tidings_engine::{AppId, Audience, Message, OpenId, SendRecord, Tag, Timestamp, User};
+use tidings_engine::{
+    AppId, Audience, Message, OpenId, Platform, SendRecord, Tag, Timestamp, User,
+};
 use tidings_store::rows::{
-    audience_sql, chunk_events, click_event, finished_event, spec_json, AudienceParams, ClickRow,
-    SendRow, TagRow, UserRow, CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
+    audience_sql, card_column, chunk_events, click_event, finished_event, platform_pattern,
+    platforms_column, spec_json, AudienceParams, ClickRow, SendRow, TagRow, UserRow, CLICK_COLUMNS,
+    MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
 };
 use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreError, StoreResult};
 use tokio_postgres::types::ToSql;
@@ -13,7 +16,7 @@ use tokio_postgres::Row;
 use crate::sends::message_row;
 use crate::{backend, PgStore};
 
-const TEXT_LIST: &str = "SELECT jsonb_array_elements_text($4::text::jsonb)";
+const TEXT_LIST: &str = "SELECT value FROM jsonb_array_elements_text($4::text::jsonb)";
 const INT_LIST: &str = "SELECT (jsonb_array_elements_text($4::text::jsonb))::bigint";
 const TAG_COLUMNS: &str = "id, appid, name, created_at";
 
@@ -103,8 +106,9 @@ impl PgStore {
         let nicknames: Vec<Option<&str>> = rows.iter().map(|r| r.nickname.as_deref()).collect();
         let profiles: Vec<&str> = rows.iter().map(|r| r.profile.as_str()).collect();
         let created: Vec<i64> = rows.iter().map(|r| r.created_at).collect();
-        let client = self.client().await?;
-        client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(backend)?;
+        let n = tx
             .execute(
                 "INSERT INTO users (appid, openid, nickname, profile, created_at)
                  SELECT $1, o, n, p, c FROM UNNEST($2::text[], $3::text[], $4::text[], $5::bigint[]) AS t(o, n, p, c)
@@ -112,7 +116,10 @@ impl PgStore {
                 &[&first.appid, &openids, &nicknames, &profiles, &created],
             )
             .await
-            .map_err(backend)
+            .map_err(backend)?;
+        crate::workspace::replace_orgs(&tx, users).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(n)
     }
 
     pub(crate) async fn pg_create_tag(
@@ -212,8 +219,11 @@ impl PgStore {
     pub(crate) async fn pg_create_send(&self, s: &NewSend) -> StoreResult<SendRecord> {
         self.sends_where(
             &format!(
-                "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, created_at)
-                 VALUES ($1, 'segment', $2, $3, $4, 'queued', $5, $6) RETURNING {SEND_COLUMNS}"
+                "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, created_at,
+                                    claim, lease_until, started_at)
+                 VALUES ($1, 'segment', $2, $3, $4, CASE WHEN $7::text IS NULL THEN 'queued' ELSE 'running' END,
+                         $5, $6, $7, $8, CASE WHEN $7::text IS NULL THEN NULL ELSE $6::bigint END)
+                 RETURNING {SEND_COLUMNS}"
             ),
             &[
                 &s.appid.as_str(),
@@ -222,6 +232,8 @@ impl PgStore {
                 &spec_json(&s.spec),
                 &s.expects,
                 &s.created_at.as_millis(),
+                &s.lease.as_ref().map(|l| l.0.as_str()),
+                &s.lease.as_ref().map(|l| l.1.as_millis()),
             ],
         )
         .await?
@@ -374,15 +386,23 @@ impl PgStore {
         &self,
         appid: &AppId,
         openid: &OpenId,
+        platform: Option<Platform>,
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
         self.messages_where(
             &format!(
                 "SELECT {MESSAGE_COLUMNS} FROM messages
-                 WHERE appid = $1 AND openid = $2 AND id > $3 AND status <> 'failed' ORDER BY id LIMIT $4"
+                 WHERE appid = $1 AND openid = $2 AND id > $3 AND status <> 'failed'
+                   AND ($5::text IS NULL OR platforms LIKE $5) ORDER BY id LIMIT $4"
             ),
-            &[&appid.as_str(), &openid.as_str(), &after, &i64::from(limit)],
+            &[
+                &appid.as_str(),
+                &openid.as_str(),
+                &after,
+                &i64::from(limit),
+                &platform_pattern(platform),
+            ],
         )
         .await
     }
@@ -481,6 +501,7 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
     // Delivered and failed recipients go in as two array statements.
     let (mut oks, mut fails) = (0i64, 0i64);
     let events = crate::events::has_webhooks(tx, s.appid.as_str()).await?;
+    let card = card_column(&s.spec);
     for failed in [false, true] {
         let part: Vec<&tidings_store::ChunkMessage> = chunk
             .messages
@@ -499,14 +520,20 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
             part.iter().map(|m| m.emphasis.map(|e| e as i64)).collect();
         let reasons: Vec<Option<&str>> = part.iter().map(|m| m.failed_reason.as_deref()).collect();
         let links: Vec<Option<&str>> = part.iter().map(|m| m.link_token.as_deref()).collect();
+        let platforms: Vec<Option<String>> = part
+            .iter()
+            .map(|m| platforms_column(&m.platforms))
+            .collect();
         let status = if failed { "failed" } else { "delivered" };
         let delivered_at = (!failed).then_some(now);
         let inserted = tx
             .query(
                 "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
-                                       send_id, status, failed_reason, link_token, url, delivered_at)
-                 SELECT $1, o, $2, $3, r, e, $4, $5, $6, $7, f, l, $8, $9
-                 FROM UNNEST($10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[]) AS t(o, r, e, f, l)
+                                       send_id, status, failed_reason, link_token, url, delivered_at,
+                                       card, platforms)
+                 SELECT $1, o, $2, $3, r, e, $4, $5, $6, $7, f, l, $8, $9, $15, p
+                 FROM UNNEST($10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $16::text[])
+                      AS t(o, r, e, f, l, p)
                  ON CONFLICT (send_id, openid) DO NOTHING
                  RETURNING id, openid, failed_reason",
                 &[
@@ -524,6 +551,8 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
                     &emphasis,
                     &reasons,
                     &links,
+                    &card,
+                    &platforms,
                 ],
             )
             .await

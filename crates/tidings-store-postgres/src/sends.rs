@@ -5,8 +5,9 @@ use tidings_engine::{
     AppId, Grant, LibraryTitle, Message, OpenId, Template, TemplateId, Timestamp, TitleId, User,
 };
 use tidings_store::rows::{
-    grant_refusal, message_data, message_event, read_event, single_spec, GrantRow, LibraryRow,
-    MessageRow, TemplateRow, UserRow, MESSAGE_COLUMNS, TEMPLATE_COLUMNS, USER_COLUMNS,
+    grant_refusal, message_data, message_event, platform_pattern, read_event, single_spec,
+    GrantRow, LibraryRow, MessageRow, TemplateRow, UserRow, MESSAGE_COLUMNS, TEMPLATE_COLUMNS,
+    USER_COLUMNS,
 };
 use tidings_store::{NewMessage, SendOutcome, StoreResult, TemplateInsert};
 use tokio_postgres::Row;
@@ -52,6 +53,8 @@ pub(crate) fn message_row(r: &Row) -> MessageRow {
         url: r.get(14),
         delivered_at: r.get(15),
         clicked_at: r.get(16),
+        card: r.get(17),
+        platforms: r.get(18),
     }
 }
 
@@ -275,6 +278,7 @@ impl PgStore {
         &self,
         appid: &AppId,
         openid: &OpenId,
+        platform: Option<tidings_engine::Platform>,
         before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
@@ -284,6 +288,7 @@ impl PgStore {
                 &format!(
                     "SELECT {MESSAGE_COLUMNS} FROM messages
                      WHERE appid = $1 AND openid = $2 AND id < $3 AND status <> 'failed'
+                       AND ($5::text IS NULL OR platforms LIKE $5)
                      ORDER BY id DESC LIMIT $4"
                 ),
                 &[
@@ -291,6 +296,7 @@ impl PgStore {
                     &openid.as_str(),
                     &before.unwrap_or(i64::MAX),
                     &i64::from(limit),
+                    &platform_pattern(platform),
                 ],
             )
             .await

@@ -9,6 +9,7 @@ mod readers;
 mod schema;
 mod segments;
 mod sends;
+mod workspace;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -17,9 +18,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use rusqlite::Connection;
 use tidings_engine::{
-    App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, SecretHash,
-    SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord,
-    User, Webhook,
+    App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, Platform,
+    SecretHash, SendRecord, Tag, Template, TemplateId as WsId, TemplateId, Timestamp, TitleId,
+    TokenHash, TokenLane, TokenRecord, User, Webhook, WorkspaceTemplate,
 };
 use tidings_store::{
     AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
@@ -290,12 +291,13 @@ impl Store for SqliteStore {
         &self,
         appid: &AppId,
         openid: &OpenId,
+        platform: Option<Platform>,
         before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
         let (appid, openid) = (appid.clone(), openid.clone());
         self.readers
-            .read(move |c| sends::list_messages(c, &appid, &openid, before, limit))
+            .read(move |c| sends::list_messages(c, &appid, &openid, platform, before, limit))
             .await
     }
 
@@ -316,19 +318,31 @@ impl Store for SqliteStore {
         &self,
         appid: &AppId,
         openid: &OpenId,
+        platform: Option<Platform>,
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<Message>> {
         let (appid, openid) = (appid.clone(), openid.clone());
         self.readers
-            .read(move |c| segments::messages_after(c, &appid, &openid, after, limit))
+            .read(move |c| segments::messages_after(c, &appid, &openid, platform, after, limit))
             .await
     }
 
     async fn upsert_users(&self, users: &[User]) -> StoreResult<u64> {
         let users = users.to_vec();
         self.writer
-            .write(move |c| segments::upsert_users(c, &users))
+            .write(move |c| {
+                let n = segments::upsert_users(c, &users)?;
+                workspace::replace_orgs(c, &users)?;
+                Ok(n)
+            })
+            .await
+    }
+
+    async fn delete_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<bool> {
+        let (appid, openid) = (appid.clone(), openid.clone());
+        self.writer
+            .write(move |c| workspace::delete_user(c, &appid, &openid))
             .await
     }
 
@@ -630,6 +644,40 @@ impl Store for SqliteStore {
             .read(move |c| {
                 marketing::list_marketing(c, &appid, title.as_deref(), tag, offset, limit)
             })
+            .await
+    }
+
+    async fn insert_ws_template(&self, t: &WorkspaceTemplate) -> StoreResult<()> {
+        let t = t.clone();
+        self.writer
+            .write(move |c| workspace::insert_ws_template(c, &t))
+            .await
+    }
+
+    async fn get_ws_template(&self, id: &WsId) -> StoreResult<Option<WorkspaceTemplate>> {
+        let id = id.clone();
+        self.readers
+            .read(move |c| workspace::get_ws_template(c, &id))
+            .await
+    }
+
+    async fn update_ws_template(&self, t: &WorkspaceTemplate) -> StoreResult<bool> {
+        let t = t.clone();
+        self.writer
+            .write(move |c| workspace::update_ws_template(c, &t))
+            .await
+    }
+
+    async fn list_ws_templates(
+        &self,
+        appid: &AppId,
+        kw: Option<&str>,
+        skip: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<WorkspaceTemplate>, i64)> {
+        let (appid, kw) = (appid.clone(), kw.map(str::to_owned));
+        self.readers
+            .read(move |c| workspace::list_ws_templates(c, &appid, kw.as_deref(), skip, limit))
             .await
     }
 }

@@ -1,11 +1,13 @@
 //! The SQL of imports, tags, segment sends, recipients and clicks.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use tidings_engine::{AppId, Audience, Message, OpenId, SendRecord, Tag, Timestamp, User};
+use tidings_engine::{
+    AppId, Audience, Message, OpenId, Platform, SendRecord, Tag, Timestamp, User,
+};
 use tidings_store::rows::{
-    audience_sql, chunk_events, click_event, finished_event, spec_json, AudienceParams, ClickRow,
-    MessageRow, SendRow, TagRow, UserRow, CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS,
-    USER_COLUMNS,
+    audience_sql, card_column, chunk_events, click_event, finished_event, platform_pattern,
+    platforms_column, spec_json, AudienceParams, ClickRow, MessageRow, SendRow, TagRow, UserRow,
+    CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
 };
 use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreResult};
 
@@ -198,8 +200,11 @@ pub(crate) fn create_send(c: &Connection, s: &NewSend) -> StoreResult<SendRecord
     one_send(
         c,
         &format!(
-            "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, created_at)
-             VALUES (?1, 'segment', ?2, ?3, ?4, 'queued', ?5, ?6) RETURNING {SEND_COLUMNS}"
+            "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, created_at,
+                                claim, lease_until, started_at)
+             VALUES (?1, 'segment', ?2, ?3, ?4, CASE WHEN ?7 IS NULL THEN 'queued' ELSE 'running' END,
+                     ?5, ?6, ?7, ?8, CASE WHEN ?7 IS NULL THEN NULL ELSE ?6 END)
+             RETURNING {SEND_COLUMNS}"
         ),
         params![
             s.appid.as_str(),
@@ -207,7 +212,9 @@ pub(crate) fn create_send(c: &Connection, s: &NewSend) -> StoreResult<SendRecord
             s.title,
             spec_json(&s.spec),
             s.expects,
-            s.created_at.as_millis()
+            s.created_at.as_millis(),
+            s.lease.as_ref().map(|l| l.0.as_str()),
+            s.lease.as_ref().map(|l| l.1.as_millis())
         ],
     )?
     .ok_or_else(|| tidings_store::StoreError::Backend("insert returned no row".into()))
@@ -340,13 +347,15 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
     let mut stmt = c
         .prepare_cached(
             "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
-                                   send_id, status, failed_reason, link_token, url, delivered_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                                   send_id, status, failed_reason, link_token, url, delivered_at,
+                                   card, platforms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
              ON CONFLICT (send_id, openid) DO NOTHING",
         )
         .map_err(backend)?;
     let (mut oks, mut fails) = (0i64, 0i64);
     let events = crate::events::has_webhooks(c, s.appid.as_str())?;
+    let card = card_column(&s.spec);
     for m in &chunk.messages {
         let failed = m.failed_reason.is_some();
         let n = stmt
@@ -364,7 +373,9 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
                 m.failed_reason,
                 m.link_token,
                 s.spec.url,
-                (!failed).then_some(now)
+                (!failed).then_some(now),
+                card,
+                platforms_column(&m.platforms)
             ])
             .map_err(backend)? as i64;
         if failed {
@@ -452,6 +463,7 @@ pub(crate) fn messages_after(
     c: &Connection,
     appid: &AppId,
     openid: &OpenId,
+    platform: Option<Platform>,
     after: i64,
     limit: u32,
 ) -> StoreResult<Vec<Message>> {
@@ -459,9 +471,16 @@ pub(crate) fn messages_after(
         c,
         &format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages
-             WHERE appid = ?1 AND openid = ?2 AND id > ?3 AND status <> 'failed' ORDER BY id LIMIT ?4"
+             WHERE appid = ?1 AND openid = ?2 AND id > ?3 AND status <> 'failed'
+               AND (?5 IS NULL OR platforms LIKE ?5) ORDER BY id LIMIT ?4"
         ),
-        params![appid.as_str(), openid.as_str(), after, limit],
+        params![
+            appid.as_str(),
+            openid.as_str(),
+            after,
+            limit,
+            platform_pattern(platform)
+        ],
     )
 }
 

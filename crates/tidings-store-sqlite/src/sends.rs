@@ -2,11 +2,13 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use tidings_engine::{
-    AppId, Grant, LibraryTitle, Message, OpenId, Template, TemplateId, Timestamp, TitleId, User,
+    AppId, Grant, LibraryTitle, Message, OpenId, Platform, Template, TemplateId, Timestamp,
+    TitleId, User,
 };
 use tidings_store::rows::{
-    grant_refusal, message_data, message_event, read_event, single_spec, GrantRow, LibraryRow,
-    MessageRow, TemplateRow, UserRow, MESSAGE_COLUMNS, TEMPLATE_COLUMNS, USER_COLUMNS,
+    grant_refusal, message_data, message_event, platform_pattern, read_event, single_spec,
+    GrantRow, LibraryRow, MessageRow, TemplateRow, UserRow, MESSAGE_COLUMNS, TEMPLATE_COLUMNS,
+    USER_COLUMNS,
 };
 use tidings_store::{NewMessage, SendOutcome, StoreResult, TemplateInsert};
 
@@ -51,6 +53,8 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
         url: r.get(14)?,
         delivered_at: r.get(15)?,
         clicked_at: r.get(16)?,
+        card: r.get(17)?,
+        platforms: r.get(18)?,
     })
 }
 
@@ -361,6 +365,7 @@ pub(crate) fn list_messages(
     c: &Connection,
     appid: &AppId,
     openid: &OpenId,
+    platform: Option<Platform>,
     before: Option<i64>,
     limit: u32,
 ) -> StoreResult<Vec<Message>> {
@@ -368,6 +373,7 @@ pub(crate) fn list_messages(
         .prepare_cached(&format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages
              WHERE appid = ?1 AND openid = ?2 AND id < ?3 AND status <> 'failed'
+               AND (?5 IS NULL OR platforms LIKE ?5)
              ORDER BY id DESC LIMIT ?4"
         ))
         .map_err(backend)?;
@@ -377,7 +383,8 @@ pub(crate) fn list_messages(
                 appid.as_str(),
                 openid.as_str(),
                 before.unwrap_or(i64::MAX),
-                limit
+                limit,
+                platform_pattern(platform)
             ],
             message_row,
         )

@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use thiserror::Error;
 use tidings_engine::{
     App, AppId, AppName, Audience, Grant, GrantId, LibraryTitle, MarketingTemplate, Message,
-    OpenId, Pages, Row, SecretHash, SendRecord, SendSpec, Tag, Template, TemplateId, Timestamp,
-    TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
+    OpenId, Pages, Platform, Row, SecretHash, SendRecord, SendSpec, Tag, Template, TemplateId,
+    Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook, WorkspaceTemplate,
 };
 
 pub mod metered;
@@ -118,6 +118,10 @@ pub struct NewSend {
     pub spec: SendSpec,
     pub expects: i64,
     pub created_at: Timestamp,
+    /// Create the send already claimed, under this token until this time,
+    /// for a caller that delivers it at once; a crash leaves it to the
+    /// workers when the lease runs out.
+    pub lease: Option<(String, Timestamp)>,
 }
 
 /// One recipient's message of a segment send chunk.
@@ -129,6 +133,8 @@ pub struct ChunkMessage {
     pub link_token: Option<String>,
     /// Set when the recipient's message could not be made.
     pub failed_reason: Option<String>,
+    /// The message boxes a workspace card lands in.
+    pub platforms: Vec<Platform>,
 }
 
 /// A chunk of a segment send, committed with the job's cursor in one
@@ -314,11 +320,13 @@ pub trait Store: Send + Sync + 'static {
     /// Uses the grant, counts the send in the day's counter and stores the
     /// message, atomically: all three or none.
     async fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome>;
-    /// A user's messages, newest first, with ids below `before`.
+    /// A user's messages, newest first, with ids below `before`; with a
+    /// platform, only the workspace cards that landed on it.
     async fn list_messages(
         &self,
         appid: &AppId,
         openid: &OpenId,
+        platform: Option<Platform>,
         before: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
@@ -327,6 +335,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         appid: &AppId,
         openid: &OpenId,
+        platform: Option<Platform>,
         after: i64,
         limit: u32,
     ) -> StoreResult<Vec<Message>>;
@@ -340,7 +349,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Message>>;
 
     /// Adds or replaces users (by openid); returns how many were written.
+    /// A user whose profile has `orgs` (an employee) has its org paths
+    /// replaced by them in the same transaction.
     async fn upsert_users(&self, users: &[User]) -> StoreResult<u64>;
+    /// Removes a user with its tags and org paths (its messages stay);
+    /// false when there is no such user.
+    async fn delete_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<bool>;
     async fn create_tag(&self, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag>;
     async fn list_tags(&self, appid: &AppId) -> StoreResult<Vec<Tag>>;
     async fn rename_tag(&self, appid: &AppId, id: i64, name: &str) -> StoreResult<Option<Tag>>;
@@ -465,4 +479,18 @@ pub trait Store: Send + Sync + 'static {
         offset: u32,
         limit: u32,
     ) -> StoreResult<(Vec<MarketingTemplate>, i64)>;
+
+    async fn insert_ws_template(&self, t: &WorkspaceTemplate) -> StoreResult<()>;
+    async fn get_ws_template(&self, id: &TemplateId) -> StoreResult<Option<WorkspaceTemplate>>;
+    /// Replaces a template's fields; false when it is not there.
+    async fn update_ws_template(&self, t: &WorkspaceTemplate) -> StoreResult<bool>;
+    /// An app's workspace templates, newest first, optionally those whose
+    /// title or tags hold `kw`; and how many match in all.
+    async fn list_ws_templates(
+        &self,
+        appid: &AppId,
+        kw: Option<&str>,
+        skip: u32,
+        limit: u32,
+    ) -> StoreResult<(Vec<WorkspaceTemplate>, i64)>;
 }

@@ -8,9 +8,9 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use tidings_engine::{
-    App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, SecretHash,
-    SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord,
-    User, Webhook,
+    App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, Platform,
+    SecretHash, SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane,
+    TokenRecord, User, Webhook, WorkspaceTemplate,
 };
 
 use crate::{
@@ -88,10 +88,11 @@ metered! {
     fn get_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>>;
     fn insert_grant(&self, grant: &Grant) -> StoreResult<()>;
     fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome>;
-    fn list_messages(&self, appid: &AppId, openid: &OpenId, before: Option<i64>, limit: u32) -> StoreResult<Vec<Message>>;
-    fn messages_after(&self, appid: &AppId, openid: &OpenId, after: i64, limit: u32) -> StoreResult<Vec<Message>>;
+    fn list_messages(&self, appid: &AppId, openid: &OpenId, platform: Option<Platform>, before: Option<i64>, limit: u32) -> StoreResult<Vec<Message>>;
+    fn messages_after(&self, appid: &AppId, openid: &OpenId, platform: Option<Platform>, after: i64, limit: u32) -> StoreResult<Vec<Message>>;
     fn mark_read(&self, appid: &AppId, openid: &OpenId, id: i64, now: Timestamp) -> StoreResult<Option<Message>>;
     fn upsert_users(&self, users: &[User]) -> StoreResult<u64>;
+    fn delete_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<bool>;
     fn create_tag(&self, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag>;
     fn list_tags(&self, appid: &AppId) -> StoreResult<Vec<Tag>>;
     fn rename_tag(&self, appid: &AppId, id: i64, name: &str) -> StoreResult<Option<Tag>>;
@@ -123,4 +124,8 @@ metered! {
     fn update_marketing(&self, t: &MarketingTemplate) -> StoreResult<bool>;
     fn delete_marketing(&self, appid: &AppId, id: i64) -> StoreResult<bool>;
     fn list_marketing(&self, appid: &AppId, title: Option<&str>, tag: Option<i64>, offset: u32, limit: u32) -> StoreResult<(Vec<MarketingTemplate>, i64)>;
+    fn insert_ws_template(&self, t: &WorkspaceTemplate) -> StoreResult<()>;
+    fn get_ws_template(&self, id: &TemplateId) -> StoreResult<Option<WorkspaceTemplate>>;
+    fn update_ws_template(&self, t: &WorkspaceTemplate) -> StoreResult<bool>;
+    fn list_ws_templates(&self, appid: &AppId, kw: Option<&str>, skip: u32, limit: u32) -> StoreResult<(Vec<WorkspaceTemplate>, i64)>;
 }

@@ -6,6 +6,7 @@ use tidings_engine::{
     OpenId, Pages, Row, SecretHash, SendRecord, SendSpec, SendState, Tag, Template, TemplateId,
     Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
 };
+use tidings_engine::{Platform, SourceType, TemplateDraft, WorkspaceTemplate};
 
 use crate::{AttemptResult, Click, Delivery, NewMessage, SendOutcome, StoreError, StoreResult};
 
@@ -263,7 +264,8 @@ pub fn grant_refusal(stored: Option<(String, String, i64, i64)>, msg: &NewMessag
 }
 
 pub const MESSAGE_COLUMNS: &str = "id, appid, openid, template_id, title, rows, emphasis, page, \
-     created_at, read_at, send_id, status, failed_reason, link_token, url, delivered_at, clicked_at";
+     created_at, read_at, send_id, status, failed_reason, link_token, url, delivered_at, clicked_at, \
+     card, platforms";
 
 /// A `messages` row.
 #[derive(Debug, Clone)]
@@ -285,6 +287,32 @@ pub struct MessageRow {
     pub url: Option<String>,
     pub delivered_at: Option<i64>,
     pub clicked_at: Option<i64>,
+    pub card: Option<String>,
+    pub platforms: Option<String>,
+}
+
+/// The `platforms` column: `,IOS,ANDROID,`, so that one platform matches
+/// `LIKE '%,IOS,%'`; `None` for messages that are not workspace cards.
+pub fn platforms_column(platforms: &[Platform]) -> Option<String> {
+    if platforms.is_empty() {
+        return None;
+    }
+    let mut s = String::from(",");
+    for p in platforms {
+        s.push_str(p.as_str());
+        s.push(',');
+    }
+    Some(s)
+}
+
+/// The `LIKE` pattern selecting one platform's messages.
+pub fn platform_pattern(platform: Option<Platform>) -> Option<String> {
+    platform.map(|p| format!("%,{},%", p.as_str()))
+}
+
+/// The `card` column of a send's messages.
+pub fn card_column(spec: &SendSpec) -> Option<String> {
+    spec.workspace.as_ref().map(|w| w.card.to_string())
 }
 
 impl MessageRow {
@@ -313,6 +341,19 @@ impl MessageRow {
             url: self.url,
             delivered_at: self.delivered_at.map(Timestamp::from_millis),
             clicked_at: self.clicked_at.map(Timestamp::from_millis),
+            card: self
+                .card
+                .as_deref()
+                .map(|c| from_json("messages.card", c))
+                .transpose()?,
+            platforms: self
+                .platforms
+                .as_deref()
+                .unwrap_or("")
+                .split(',')
+                .filter(|p| !p.is_empty())
+                .map(|p| Platform::parse(p).map_err(|e| corrupt("messages.platforms", e)))
+                .collect::<StoreResult<_>>()?,
         })
     }
 }
@@ -355,6 +396,7 @@ pub fn single_spec(m: &NewMessage) -> String {
         audience: None,
         miniprogram: None,
         marketing_id: None,
+        workspace: None,
     })
 }
 
@@ -466,6 +508,26 @@ pub fn audience_sql(
                      GROUP BY {cols} {having} ORDER BY u.openid LIMIT {{p}}3"
                 ),
                 AudienceParams::List(json(tag_ids)),
+            )
+        }
+        // One list holds both: client ids never start with a slash, org
+        // paths always do. An org path `/1/2/` covers the paths in
+        // [`/1/2/`, `/1/20`), which an index on (appid, org_path) serves.
+        Audience::Workspace { client_ids, scopes } => {
+            let mut list: Vec<&str> = client_ids.iter().map(|o| o.as_str()).collect();
+            list.extend(scopes.iter().map(String::as_str));
+            (
+                format!(
+                    "SELECT {cols} FROM users u WHERE u.appid = {{p}}1 AND u.openid > {{p}}2 \
+                     AND u.openid IN (\
+                       SELECT l.value FROM ({text_list}) l WHERE l.value NOT LIKE '/%' \
+                       UNION SELECT o.openid FROM employee_orgs o JOIN ({text_list}) l \
+                         ON l.value LIKE '/%' AND o.org_path >= l.value \
+                         AND o.org_path < substr(l.value, 1, length(l.value) - 1) || '0' \
+                       WHERE o.appid = {{p}}1) \
+                     ORDER BY u.openid LIMIT {{p}}3"
+                ),
+                AudienceParams::List(json(&list)),
             )
         }
     }
@@ -732,4 +794,65 @@ impl MarketingRow {
             updated_at: Timestamp::from_millis(self.updated_at),
         })
     }
+}
+
+pub const WS_TEMPLATE_COLUMNS: &str =
+    "id, appid, source_type, title, tags, sample, actions, contents, operator, created_at, updated_at";
+
+/// A `ws_templates` row.
+pub struct WsTemplateRow {
+    pub id: String,
+    pub appid: String,
+    pub source_type: String,
+    pub title: String,
+    pub tags: String,
+    pub sample: String,
+    pub actions: String,
+    pub contents: String,
+    pub operator: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl WsTemplateRow {
+    pub fn from_template(t: &WorkspaceTemplate) -> Self {
+        Self {
+            id: t.id.as_str().to_owned(),
+            appid: t.appid.as_str().to_owned(),
+            source_type: t.source_type.as_str().to_owned(),
+            title: t.draft.title.clone(),
+            tags: t.draft.tags.clone(),
+            sample: t.draft.sample.clone(),
+            actions: json(&t.draft.actions),
+            contents: json(&t.draft.contents),
+            operator: t.operator.clone(),
+            created_at: t.created_at.as_millis(),
+            updated_at: t.updated_at.as_millis(),
+        }
+    }
+
+    pub fn into_template(self) -> StoreResult<WorkspaceTemplate> {
+        Ok(WorkspaceTemplate {
+            id: TemplateId::parse(&self.id).map_err(|e| corrupt("ws_templates.id", e))?,
+            appid: AppId::parse(&self.appid).map_err(|e| corrupt("ws_templates.appid", e))?,
+            source_type: SourceType::parse(Some(&self.source_type))
+                .map_err(|e| corrupt("ws_templates.source_type", e))?,
+            draft: TemplateDraft {
+                title: self.title,
+                tags: self.tags,
+                sample: self.sample,
+                actions: from_json("ws_templates.actions", &self.actions)?,
+                contents: from_json("ws_templates.contents", &self.contents)?,
+            },
+            operator: self.operator,
+            created_at: Timestamp::from_millis(self.created_at),
+            updated_at: Timestamp::from_millis(self.updated_at),
+        })
+    }
+}
+
+/// The org paths an upserted user's profile names, when it names any: the
+/// rows of `employee_orgs` are replaced by them.
+pub fn profile_orgs(u: &User) -> Option<Vec<String>> {
+    tidings_engine::employee::employee_orgs(u)
 }

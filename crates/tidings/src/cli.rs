@@ -53,6 +53,9 @@ pub enum Command {
     /// Manage users.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Manage a workspace app's employees.
+    #[command(subcommand)]
+    Employees(EmployeesCommand),
     /// Send a template to a segment of an app's users, as a job.
     Send(SendArgs),
     /// Create or upgrade the database schema, then exit.
@@ -124,6 +127,19 @@ pub enum UsersCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum EmployeesCommand {
+    /// Import employees from an NDJSON file, streamed, with a progress bar:
+    /// one `{"client_id", "name", "orgs": [...], "devices": [...]}` a line.
+    Import {
+        /// The file to read.
+        file: PathBuf,
+        /// The workspace app's appid.
+        #[arg(long)]
+        app: String,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// The appid sending.
@@ -189,6 +205,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config => print_json(&settings),
         Command::App(cmd) => app(&settings, cmd).await,
         Command::Users(cmd) => crate::cli_jobs::users(&settings, cmd).await,
+        Command::Employees(cmd) => crate::cli_jobs::employees(&settings, cmd).await,
         Command::Send(args) => crate::cli_jobs::send(&settings, args).await,
     }
 }

@@ -1,4 +1,5 @@
-//! The long commands: `users import` and `send`, with progress bars.
+//! The long commands: `users import`, `employees import` and `send`, with
+//! progress bars.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,9 +8,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 use tidings_engine::{AppId, Audience, Match, OpenId, SendSpec, SystemClock};
 use tidings_http::SendView;
-use tidings_service::{ImportFormat, NewSegmentSend, Services};
+use tidings_service::{ImportFormat, ImportKind, NewSegmentSend, Services};
 
-use crate::cli::{SendArgs, UsersCommand};
+use crate::cli::{EmployeesCommand, SendArgs, UsersCommand};
 use crate::config::Settings;
 
 async fn services(settings: &Settings) -> anyhow::Result<Services> {
@@ -31,9 +32,32 @@ pub(crate) async fn users(settings: &Settings, cmd: UsersCommand) -> anyhow::Res
         }
         None => ImportFormat::Ndjson,
     };
+    import(settings, &file, &appid, format, ImportKind::Users).await
+}
+
+pub(crate) async fn employees(settings: &Settings, cmd: EmployeesCommand) -> anyhow::Result<()> {
+    let EmployeesCommand::Import { file, app } = cmd;
+    let appid = AppId::parse(&app)?;
+    import(
+        settings,
+        &file,
+        &appid,
+        ImportFormat::Ndjson,
+        ImportKind::Employees,
+    )
+    .await
+}
+
+async fn import(
+    settings: &Settings,
+    file: &std::path::Path,
+    appid: &AppId,
+    format: ImportFormat,
+    kind: ImportKind,
+) -> anyhow::Result<()> {
     let services = services(settings).await?;
-    let size = tokio::fs::metadata(&file).await?.len();
-    let input = tokio::fs::File::open(&file).await?;
+    let size = tokio::fs::metadata(file).await?.len();
+    let input = tokio::fs::File::open(file).await?;
     let bar = ProgressBar::new(size).with_style(ProgressStyle::with_template(
         "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {msg}",
     )?);
@@ -41,7 +65,7 @@ pub(crate) async fn users(settings: &Settings, cmd: UsersCommand) -> anyhow::Res
         inner: input,
         bar: bar.clone(),
     };
-    let importer = services.imports.start(&appid).await?;
+    let importer = services.imports.start_kind(appid, kind).await?;
     let report = importer
         .run(format, counted, services.imports.now(), |r| {
             if r.lines % 1000 == 0 {
@@ -121,6 +145,7 @@ pub(crate) async fn send(settings: &Settings, args: SendArgs) -> anyhow::Result<
                     emphasis_keyword: None,
                     miniprogram: None,
                     marketing_id: None,
+                    workspace: None,
                     audience: Some(audience(&args)?),
                 },
             },

@@ -493,7 +493,7 @@ async fn a_send_is_all_or_nothing(db: TestDb) {
         SendOutcome::GrantUsedUp
     );
     let inbox = s
-        .list_messages(&u.appid, &u.openid, None, 10)
+        .list_messages(&u.appid, &u.openid, None, None, 10)
         .await
         .unwrap();
     assert_eq!(inbox.len(), 3, "refused sends stored nothing");
@@ -529,13 +529,16 @@ async fn messages_list_newest_first_and_mark_read(db: TestDb) {
             other => panic!("{other:?}"),
         }
     }
-    let page = s.list_messages(&u.appid, &u.openid, None, 2).await.unwrap();
+    let page = s
+        .list_messages(&u.appid, &u.openid, None, None, 2)
+        .await
+        .unwrap();
     assert_eq!(
         page.iter().map(|m| m.id).collect::<Vec<_>>(),
         [ids[2], ids[1]]
     );
     let rest = s
-        .list_messages(&u.appid, &u.openid, Some(ids[1]), 2)
+        .list_messages(&u.appid, &u.openid, None, Some(ids[1]), 2)
         .await
         .unwrap();
     assert_eq!(rest.iter().map(|m| m.id).collect::<Vec<_>>(), [ids[0]]);
@@ -578,7 +581,7 @@ async fn client_msg_ids_return_the_first_message(db: TestDb) {
     let stats = s.send_stats(1).await.unwrap();
     assert_eq!(stats.clicks, 0);
     assert_eq!(
-        s.list_messages(&u.appid, &u.openid, None, 10)
+        s.list_messages(&u.appid, &u.openid, None, None, 10)
             .await
             .unwrap()
             .len(),

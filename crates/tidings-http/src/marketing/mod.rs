@@ -26,6 +26,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/send/records", get(sends::records))
         .route("/send/detail", get(sends::detail))
         .route("/click/detail", get(sends::clicks))
-        .fallback(envelope::unknown)
-        .layer(axum::middleware::from_fn(envelope::wrap))
+        .fallback(crate::envelope::unknown)
+        .layer(axum::middleware::from_fn(
+            crate::envelope::wrap::<envelope::Marketing>,
+        ))
 }

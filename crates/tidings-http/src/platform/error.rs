@@ -55,6 +55,9 @@ impl From<ServiceError> for ApiError {
                 format!("{what} not found"),
             ),
             E::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            E::ApiUnauthorized(_) => {
+                Self::new(StatusCode::FORBIDDEN, "wrong_app_kind", e.to_string())
+            }
             E::Unauthorized => Self::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
@@ -97,5 +100,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             }
             e => ApiError::invalid(e.to_string()),
         })
+    }
+}
+
+/// Query parameters, refused with 400 and the parser's reason.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| ApiError::invalid(e.body_text()))
     }
 }

@@ -1,11 +1,13 @@
-//! `POST /api/v1/apps/{appid}/users:import`: NDJSON or CSV, streamed.
+//! `POST /api/v1/apps/{appid}/users:import`: NDJSON or CSV, streamed;
+//! `POST /api/v1/apps/{appid}/employees:import`: a workspace app's
+//! employees, NDJSON, streamed.
 
 use axum::extract::{Path, Request};
 use axum::http::{header, StatusCode};
 use axum::Json;
 use futures_util::TryStreamExt;
 use tidings_engine::AppId;
-use tidings_service::{ImportError, ImportFormat, ImportReport};
+use tidings_service::{ImportError, ImportFormat, ImportKind, ImportReport};
 use tokio_util::io::StreamReader;
 
 use super::auth::Admin;
@@ -18,7 +20,25 @@ pub async fn import(
     Path(appid): Path<String>,
     req: Request,
 ) -> Result<Json<ImportReport>, ApiError> {
-    let appid = AppId::parse(&appid).map_err(|e| ApiError::invalid(e.to_string()))?;
+    run(&state, &appid, req, ImportKind::Users).await
+}
+
+pub async fn import_employees(
+    axum::extract::State(state): State,
+    _: Admin,
+    Path(appid): Path<String>,
+    req: Request,
+) -> Result<Json<ImportReport>, ApiError> {
+    run(&state, &appid, req, ImportKind::Employees).await
+}
+
+async fn run(
+    state: &crate::AppState,
+    appid: &str,
+    req: Request,
+    kind: ImportKind,
+) -> Result<Json<ImportReport>, ApiError> {
+    let appid = AppId::parse(appid).map_err(|e| ApiError::invalid(e.to_string()))?;
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -40,7 +60,7 @@ pub async fn import(
             ))
         }
     };
-    let importer = state.services.imports.start(&appid).await?;
+    let importer = state.services.imports.start_kind(&appid, kind).await?;
     let body = StreamReader::new(
         req.into_body()
             .into_data_stream()
@@ -53,6 +73,6 @@ pub async fn import(
             ImportError::Service(s) => s.into(),
             other => ApiError::invalid(other.to_string()),
         })?;
-    tracing::info!(%appid, lines = report.lines, imported = report.imported, failed = report.failed, "users imported");
+    tracing::info!(%appid, ?kind, lines = report.lines, imported = report.imported, failed = report.failed, "imported");
     Ok(Json(report))
 }

@@ -3,6 +3,7 @@
 
 mod apps;
 mod auth;
+mod employees;
 mod error;
 mod imports;
 mod sends;
@@ -29,6 +30,11 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/apps/{appid}/rotate-secret", post(apps::rotate_secret))
         .route("/apps/{appid}/disable", post(apps::disable))
         .route("/apps/{appid}/users", post(users::create))
+        .route("/apps/{appid}/employees", get(employees::list))
+        .route(
+            "/apps/{appid}/employees/{client_id}",
+            patch(employees::update).delete(employees::remove),
+        )
         .route("/apps/{appid}/tags", post(tags::create).get(tags::list))
         .route(
             "/apps/{appid}/tags/{tag}",
@@ -85,5 +91,10 @@ pub fn router() -> Router<Arc<AppState>> {
 
 /// Routes whose requests may take long: they get no request timeout.
 pub fn streaming_router() -> Router<Arc<AppState>> {
-    Router::new().route("/apps/{appid}/users:import", post(imports::import))
+    Router::new()
+        .route("/apps/{appid}/users:import", post(imports::import))
+        .route(
+            "/apps/{appid}/employees:import",
+            post(imports::import_employees),
+        )
 }

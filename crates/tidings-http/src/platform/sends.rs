@@ -120,6 +120,7 @@ pub async fn create(
                     emphasis_keyword: b.emphasis_keyword,
                     miniprogram: None,
                     marketing_id: None,
+                    workspace: None,
                     audience: Some(b.audience),
                 },
             },

@@ -1,6 +1,7 @@
 //! `GET /api/v1/apps/{appid}/users/{openid}/messages/stream`: the live inbox
 //! as Server-Sent Events. Each message is an event whose id is the message
 //! id; `Last-Event-ID` (or `?last_event_id=`) resumes after it with no gap.
+//! `?platform=IOS` streams the workspace cards of one message box.
 //! New messages committed on this node arrive at once; those committed by
 //! another node within the poll interval. Comments every 15 s keep proxies
 //! from closing an idle stream.
@@ -13,7 +14,7 @@ use axum::extract::{Path, Query};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
-use tidings_engine::{AppId, OpenId};
+use tidings_engine::{AppId, OpenId, Platform};
 use tidings_service::{InboxChanged, Services};
 use tokio::sync::broadcast;
 
@@ -29,6 +30,7 @@ struct Cursor {
     services: Services,
     appid: AppId,
     openid: OpenId,
+    platform: Option<Platform>,
     last: i64,
     ready: VecDeque<Event>,
     changes: broadcast::Receiver<InboxChanged>,
@@ -47,7 +49,7 @@ impl Cursor {
             match self
                 .services
                 .store
-                .messages_after(&self.appid, &self.openid, self.last, 100)
+                .messages_after(&self.appid, &self.openid, self.platform, self.last, 100)
                 .await
             {
                 Ok(messages) if !messages.is_empty() => {
@@ -112,16 +114,21 @@ pub async fn stream(
         Some(id) => id,
         None => services
             .store
-            .list_messages(&appid, &openid, None, 1)
+            .list_messages(&appid, &openid, None, None, 1)
             .await
             .map_err(tidings_service::ServiceError::from)?
             .first()
             .map_or(0, |m| m.id),
     };
+    let platform = query
+        .get("platform")
+        .map(|p| Platform::parse(p).map_err(|e| ApiError::invalid(e.to_string())))
+        .transpose()?;
     let cursor = Cursor {
         services,
         appid,
         openid,
+        platform,
         last,
         ready: VecDeque::new(),
         changes,

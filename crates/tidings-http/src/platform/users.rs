@@ -5,7 +5,7 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tidings_engine::{AppId, Grant, GrantKind, Message, OpenId, Row, User};
+use tidings_engine::{AppId, Grant, GrantKind, Message, OpenId, Platform, Row, User};
 use tidings_service::NewUser;
 
 use super::auth::Admin;
@@ -140,6 +140,8 @@ pub async fn payment(
 pub struct InboxQuery {
     cursor: Option<i64>,
     limit: Option<u32>,
+    /// ANDROID, IOS or PC: one message box of a workspace employee.
+    platform: Option<String>,
 }
 
 /// A message as the recipient's inbox shows it.
@@ -162,6 +164,27 @@ pub struct MessageView {
     read: bool,
     read_at: Option<i64>,
     clicked_at: Option<i64>,
+    /// A workspace card: header, rows of aligned cells with styled spans,
+    /// and action buttons whose `link` is tracked (`/r/{token}?a=N`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    card: Option<serde_json::Value>,
+    /// The message boxes a workspace card landed in.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    platforms: Vec<Platform>,
+}
+
+/// A card with each action's tracked link beside its URL.
+fn tracked_card(card: Option<serde_json::Value>, token: Option<&str>) -> Option<serde_json::Value> {
+    let mut card = card?;
+    if let (Some(actions), Some(token)) = (
+        card.get_mut("actions").and_then(|a| a.as_array_mut()),
+        token,
+    ) {
+        for (i, a) in actions.iter_mut().enumerate() {
+            a["link"] = serde_json::Value::String(format!("/r/{token}?a={i}"));
+        }
+    }
+    Some(card)
 }
 
 impl From<Message> for MessageView {
@@ -174,6 +197,8 @@ impl From<Message> for MessageView {
             rows: m.rows,
             page: m.page,
             url: m.url,
+            card: tracked_card(m.card, m.link_token.as_deref()),
+            platforms: m.platforms,
             link: m.link_token.map(|t| format!("/r/{t}")),
             status: m.status,
             send_id: m.send_id,
@@ -200,6 +225,11 @@ pub async fn messages(
 ) -> Result<Json<Inbox>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     let (appid, openid) = ids(&appid, &openid)?;
+    let platform = q
+        .platform
+        .as_deref()
+        .map(|p| Platform::parse(p).map_err(|e| ApiError::invalid(e.to_string())))
+        .transpose()?;
     let limit = q
         .limit
         .unwrap_or(20)
@@ -207,7 +237,7 @@ pub async fn messages(
     let messages = state
         .services
         .inbox
-        .list(&appid, &openid, q.cursor, limit)
+        .list(&appid, &openid, platform, q.cursor, limit)
         .await?;
     let next_cursor = (messages.len() == limit as usize)
         .then(|| messages.last().map(|m| m.id))

@@ -21,7 +21,7 @@ impl From<ServiceError> for WxError {
             E::AppDisabled => 50002,
             E::Invalid(_) | E::NotFound(_) => 40097,
             E::ApiUnauthorized(_) => 48001,
-            E::UnknownUser => 40003,
+            E::UnknownUser | E::NoEmployees => 40003,
             E::TemplateNotFound => 40037,
             E::TemplateLimit(_) => 45026,
             E::GrantInvalid => 41028,
