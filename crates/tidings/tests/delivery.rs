@@ -4,10 +4,8 @@
 mod common;
 
 use std::collections::HashSet;
-use std::time::Duration;
 
-use common::{json_of, MiniProgram, TestDb, TestServer};
-use futures_util::StreamExt;
+use common::{json_of, next_event, MiniProgram, TestDb, TestServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -464,38 +462,6 @@ async fn clicks_are_tracked_and_redirected(db: TestDb) {
         );
     }
     s.stop().await;
-}
-
-async fn next_event(
-    lines: &mut (impl futures_util::Stream<Item = Result<bytes::Bytes, reqwest::Error>> + Unpin),
-    buf: &mut String,
-) -> (i64, Value) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(end) = buf.find("\n\n") {
-            let block: String = buf.drain(..end + 2).collect();
-            let mut id = None;
-            let mut data = None;
-            for line in block.lines() {
-                if let Some(v) = line.strip_prefix("id:") {
-                    id = v.trim().parse().ok();
-                }
-                if let Some(v) = line.strip_prefix("data:") {
-                    data = serde_json::from_str(v.trim()).ok();
-                }
-            }
-            if let (Some(id), Some(data)) = (id, data) {
-                return (id, data);
-            }
-            continue;
-        }
-        let chunk = tokio::time::timeout_at(deadline, lines.next())
-            .await
-            .expect("an event arrives in time")
-            .expect("stream open")
-            .expect("chunk");
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-    }
 }
 
 async fn live_inbox_delivers_and_resumes(db: TestDb) {

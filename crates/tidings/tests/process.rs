@@ -13,6 +13,7 @@ backend_tests!(
     a_success_survives_kill_9,
     cli_manages_apps_in_the_database,
     cli_imports_users_and_sends_with_wait,
+    cli_imports_employees,
 );
 
 fn client() -> reqwest::Client {
@@ -410,4 +411,52 @@ fn config_layers_reach_the_binary() {
         .output()
         .unwrap();
     assert!(!missing.status.success());
+}
+
+async fn cli_imports_employees(db: TestDb) {
+    let out = cli(
+        &db.url,
+        &["app", "create", "--name", "工作台", "--kind", "workspace"],
+    );
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let appid = created["appid"].as_str().unwrap().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("employees.ndjson");
+    let lines: String = (0..30)
+        .map(|i| {
+            let org = if i < 10 { "/1/2/" } else { "/1/3/" };
+            format!("{{\"client_id\":\"emp{i:02}\",\"name\":\"员工{i}\",\"orgs\":[\"{org}\"],\"devices\":[\"IOS\"]}}\n")
+        })
+        .collect();
+    std::fs::write(&file, lines + "{\"client_id\":\"x\"}\n").unwrap();
+    let out = cli(
+        &db.url,
+        &[
+            "employees",
+            "import",
+            file.to_str().unwrap(),
+            "--app",
+            &appid,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["imported"].as_u64(), report["failed"].as_u64()),
+        (Some(30), Some(1)),
+        "{report}"
+    );
+    let p = Proc::serve(&db.url, &[("TIDINGS_ADMIN_KEY", ADMIN_KEY)]);
+    let sub: Value = json_of(
+        client()
+            .get(p.url(&format!("/api/v1/apps/{appid}/employees?org=/1/2/")))
+            .bearer_auth(ADMIN_KEY),
+    )
+    .await;
+    assert_eq!(sub["items"].as_array().unwrap().len(), 10, "{sub}");
+    p.terminate();
 }

@@ -33,6 +33,8 @@ backend_tests!(
     messages_list_newest_first_and_mark_read,
     client_msg_ids_return_the_first_message,
     marketing_templates_round_trip,
+    workspace_templates_round_trip,
+    employees_keep_their_org_paths,
 );
 
 async fn store(db: &TestDb) -> Arc<dyn Store> {
@@ -659,4 +661,156 @@ async fn marketing_templates_round_trip(db: TestDb) {
     );
     assert!(s.delete_marketing(&a.appid, t.id).await.unwrap());
     assert!(!s.delete_marketing(&a.appid, t.id).await.unwrap());
+}
+
+async fn workspace_templates_round_trip(db: TestDb) {
+    let s = store(&db).await;
+    let a = app(AppKind::Workspace);
+    s.insert_app(&a).await.unwrap();
+    let draft: tidings_engine::TemplateDraft = serde_json::from_value(serde_json::json!({
+        "title": "请假审批", "tags": "人事", "sample": "示例",
+        "actions": [{"name": "查看详情", "value": "https://example.com"}],
+        "contents": [[{"content": "{{who.DATA}}", "align": "left"}]]
+    }))
+    .unwrap();
+    let mut t = tidings_engine::WorkspaceTemplate {
+        id: TemplateId::generate_uuid(),
+        appid: a.appid.clone(),
+        source_type: tidings_engine::SourceType::Isv,
+        draft,
+        operator: a.appid.as_str().to_owned(),
+        created_at: at(0),
+        updated_at: at(0),
+    };
+    s.insert_ws_template(&t).await.unwrap();
+    assert_eq!(s.get_ws_template(&t.id).await.unwrap().as_ref(), Some(&t));
+    t.draft.title = "报销提醒".into();
+    t.updated_at = at(5);
+    assert!(s.update_ws_template(&t).await.unwrap());
+    assert_eq!(s.get_ws_template(&t.id).await.unwrap(), Some(t.clone()));
+    let mut other = t.clone();
+    other.id = TemplateId::generate_uuid();
+    other.draft.title = "会议通知".into();
+    other.draft.tags = "行政".into();
+    s.insert_ws_template(&other).await.unwrap();
+    let (all, total) = s.list_ws_templates(&a.appid, None, 0, 10).await.unwrap();
+    assert_eq!((all.len(), total), (2, 2));
+    assert_eq!(all[0].id, other.id, "newest first");
+    let (hits, total) = s
+        .list_ws_templates(&a.appid, Some("人事"), 0, 10)
+        .await
+        .unwrap();
+    assert_eq!((hits.len(), total), (1, 1));
+    assert_eq!(hits[0].id, t.id);
+    let (page, total) = s.list_ws_templates(&a.appid, None, 1, 1).await.unwrap();
+    assert_eq!((page.len(), total), (1, 2));
+    assert_eq!(page[0].id, t.id);
+    let stranger = app(AppKind::Workspace);
+    s.insert_app(&stranger).await.unwrap();
+    let mut theirs = t.clone();
+    theirs.appid = stranger.appid.clone();
+    assert!(
+        !s.update_ws_template(&theirs).await.unwrap(),
+        "another app's id updates nothing"
+    );
+    assert_eq!(
+        s.list_ws_templates(&stranger.appid, None, 0, 10)
+            .await
+            .unwrap()
+            .1,
+        0
+    );
+}
+
+async fn employees_keep_their_org_paths(db: TestDb) {
+    let s = store(&db).await;
+    let a = app(AppKind::Workspace);
+    s.insert_app(&a).await.unwrap();
+    let emp = |id: &str, orgs: &[&str]| {
+        tidings_engine::employee::parse_employee(
+            &a.appid,
+            serde_json::json!({"client_id": id, "name": id, "orgs": orgs, "devices": ["IOS"]})
+                .as_object()
+                .unwrap()
+                .clone(),
+            at(0),
+        )
+        .unwrap()
+    };
+    s.upsert_users(&[
+        emp("a", &["/1/"]),
+        emp("b", &["/1/2/"]),
+        emp("c", &["/1/20/", "/1/2/"]),
+    ])
+    .await
+    .unwrap();
+    let scope = |scopes: &[&str], ids: &[&str]| tidings_engine::Audience::Workspace {
+        client_ids: ids.iter().map(|i| OpenId::parse(i).unwrap()).collect(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+    };
+    let ids = |users: Vec<User>| {
+        users
+            .into_iter()
+            .map(|u| u.openid.as_str().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        s.count_audience(&a.appid, &scope(&["/1/2/"], &[]))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        ids(s
+            .audience_page(&a.appid, &scope(&["/1/"], &[]), None, 10)
+            .await
+            .unwrap()),
+        ["a", "b", "c"],
+        "c is under /1/ twice and listed once"
+    );
+    assert_eq!(
+        ids(s
+            .audience_page(&a.appid, &scope(&["/1/2/"], &["a"]), Some("a"), 10)
+            .await
+            .unwrap()),
+        ["b", "c"],
+        "keyset paging after a"
+    );
+    // Moving b out of /1/2/ replaces its paths.
+    s.upsert_users(&[emp("b", &["/9/"])]).await.unwrap();
+    assert_eq!(
+        ids(s
+            .audience_page(&a.appid, &scope(&["/1/2/"], &[]), None, 10)
+            .await
+            .unwrap()),
+        ["c"]
+    );
+    // A plain user upsert (no orgs) leaves the paths alone.
+    let mut plain = s
+        .get_user(&a.appid, &OpenId::parse("c").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    plain.profile.remove("orgs");
+    s.upsert_users(&[plain]).await.unwrap();
+    assert_eq!(
+        s.count_audience(&a.appid, &scope(&["/1/2/"], &[]))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(s
+        .delete_user(&a.appid, &OpenId::parse("c").unwrap())
+        .await
+        .unwrap());
+    assert!(!s
+        .delete_user(&a.appid, &OpenId::parse("c").unwrap())
+        .await
+        .unwrap());
+    assert_eq!(
+        s.count_audience(&a.appid, &scope(&["/1/"], &[]))
+            .await
+            .unwrap(),
+        1
+    );
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{json_of, TestDb, TestServer, START};
+use common::{json_of, next_event, TestDb, TestServer, START};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -19,6 +19,7 @@ backend_tests!(
     large_pushes_run_as_jobs,
     employees_are_managed,
     card_actions_are_tracked,
+    message_boxes_stream_live_per_platform,
 );
 
 /// The seed's create request, verbatim.
@@ -949,4 +950,53 @@ async fn card_actions_are_tracked(db: TestDb) {
     );
     let items = inbox(&s, &ws.appid, "c1", "IOS").await;
     assert_eq!(items[0]["status"], "clicked");
+}
+
+async fn message_boxes_stream_live_per_platform(db: TestDb) {
+    let s = TestServer::start(&db).await;
+    let ws = workspace(&s).await;
+    import(&s, &ws.appid, &[employee("live", &["/1/"], &["IOS", "PC"])]).await;
+    let t = create(&s, &ws, &seed_template()).await;
+    let stream = format!(
+        "/api/v1/apps/{}/users/live/messages/stream?platform=PC",
+        ws.appid
+    );
+    let res = s.admin(Method::GET, &stream).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let mut body = res.bytes_stream();
+    let mut buf = String::new();
+    let to = |platform: &str, value: &str| {
+        json!({"type": "TEMPLATE", "client_ids": ["live"], "platforms": [platform],
+               "body": {"template_id": t["id"], "data": [{"key": "data1", "value": value}]}})
+    };
+    ok(push(&s, &ws, &to("IOS", "手机")).await);
+    ok(push(&s, &ws, &to("PC", "电脑")).await);
+    let (id, data) = next_event(&mut body, &mut buf).await;
+    assert_eq!(
+        data["platforms"],
+        json!(["PC"]),
+        "the IOS card is not in the PC box"
+    );
+    assert_eq!(data["card"]["rows"][0][0]["spans"][1]["text"], "电脑");
+    // Read in the PC box.
+    let read = json_of(s.admin(
+        Method::POST,
+        &format!("/api/v1/apps/{}/users/live/messages/{id}/read", ws.appid),
+    ))
+    .await;
+    assert_eq!(read["status"], "read");
+    let pc = inbox(&s, &ws.appid, "live", "PC").await;
+    assert_eq!((pc.len(), pc[0]["read"].as_bool()), (1, Some(true)));
+    let all = json_of(s.admin(
+        Method::GET,
+        &format!("/api/v1/apps/{}/users/live/messages", ws.appid),
+    ))
+    .await;
+    assert_eq!(
+        all["items"].as_array().unwrap().len(),
+        2,
+        "without a platform: every box"
+    );
+    drop(body);
+    s.stop().await;
 }

@@ -326,3 +326,36 @@ pub fn token_path(appid: &str, secret: &str) -> String {
 pub fn errcode(v: &Value) -> i64 {
     v["errcode"].as_i64().unwrap_or(0)
 }
+
+/// The next Server-Sent Event of a stream (bounded wait): its id and data.
+pub async fn next_event(
+    lines: &mut (impl futures_util::Stream<Item = Result<bytes::Bytes, reqwest::Error>> + Unpin),
+    buf: &mut String,
+) -> (i64, Value) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(end) = buf.find("\n\n") {
+            let block: String = buf.drain(..end + 2).collect();
+            let mut id = None;
+            let mut data = None;
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().parse().ok();
+                }
+                if let Some(v) = line.strip_prefix("data:") {
+                    data = serde_json::from_str(v.trim()).ok();
+                }
+            }
+            if let (Some(id), Some(data)) = (id, data) {
+                return (id, data);
+            }
+            continue;
+        }
+        let chunk = tokio::time::timeout_at(deadline, futures_util::StreamExt::next(lines))
+            .await
+            .expect("an event arrives in time")
+            .expect("stream open")
+            .expect("chunk");
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
