@@ -252,6 +252,8 @@ pub struct App {
     pub disabled_at: Option<Timestamp>,
     /// Sends allowed per day; `None` is [`DEFAULT_DAILY_SEND_LIMIT`].
     pub daily_send_limit: Option<u32>,
+    /// Until when a penalty bans the app's send APIs (see `governance`).
+    pub banned_until: Option<Timestamp>,
 }
 
 /// Sends per app per day unless the app says otherwise (WeChat: 1,000,000).

@@ -180,6 +180,8 @@ pub struct SendRecord {
     pub finished_at: Option<Timestamp>,
     /// The token of the worker's current lease, while one holds it.
     pub claim: Option<String>,
+    /// Marketing words found in what the send carried (governance).
+    pub marketing_hits: i64,
 }
 
 /// Replaces `{{PROFILE-field}}` and `{{PROFILE-field|default}}` in every

@@ -15,13 +15,14 @@ use crate::clock::Timestamp;
 use crate::error::ParseError;
 
 /// What a webhook can subscribe to.
-pub const EVENT_TYPES: [&str; 6] = [
+pub const EVENT_TYPES: [&str; 7] = [
     "message.accepted",
     "message.delivered",
     "message.read",
     "message.clicked",
     "message.failed",
     "send.finished",
+    "app.penalized",
 ];
 
 pub fn parse_event_types(raw: &[String]) -> Result<Vec<String>, ParseError> {

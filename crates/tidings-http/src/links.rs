@@ -19,6 +19,49 @@ pub fn router() -> Router<Arc<AppState>> {
     Router::new().route("/r/{token}", get(follow))
 }
 
+/// The 投诉 (complain) button of a workspace card.
+fn is_complaint_action(message: &tidings_engine::Message, index: usize) -> bool {
+    message
+        .card
+        .as_ref()
+        .and_then(|c| {
+            c.get("actions")?
+                .get(index)?
+                .get("name")?
+                .as_str()
+                .map(|n| n == "投诉")
+        })
+        .unwrap_or(false)
+}
+
+/// A card's 投诉 button files a complaint about the message with the
+/// platform (the admins' queue), not with the app that sent it.
+async fn complain(state: &AppState, message: &tidings_engine::Message) -> Response {
+    let filed = state
+        .services
+        .governance
+        .complain(
+            &message.appid,
+            &message.openid,
+            message.id,
+            tidings_engine::governance::ComplaintReason::Other,
+            Some("投诉".into()),
+        )
+        .await;
+    match filed {
+        Ok(c) => Html(format!(
+            "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\"><title>投诉已提交</title></head>\
+             <body><h1>投诉已提交</h1><p>编号 <code id=\"complaint\">{}</code>，平台将审核处理。</p></body></html>",
+            c.id
+        ))
+        .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "filing a complaint failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, Html("<!doctype html><p>暂时无法投诉</p>")).into_response()
+        }
+    }
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -43,6 +86,9 @@ async fn follow(
         .get(header::USER_AGENT)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     match state.services.segments.follow(&token, action, ua.as_deref()).await {
+        Ok((message, _)) if action.is_some_and(|i| is_complaint_action(&message, i)) => {
+            complain(&state, &message).await
+        }
         Ok((_, LinkTarget::Url(url))) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),
         Ok((message, LinkTarget::Page(page))) => Html(format!(
             "<!doctype html><html lang=\"zh\"><head><meta charset=\"utf-8\">\

@@ -57,6 +57,7 @@ impl AppService {
             updated_at: now,
             disabled_at: None,
             daily_send_limit: None,
+            banned_until: None,
         };
         // 64 random bits: a clash is all but impossible, but never fatal.
         for _ in 0..3 {
@@ -117,6 +118,11 @@ impl AppService {
             .ok_or(ServiceError::NotFound("app"))?;
         self.cache.apps.invalidate(appid);
         Ok((app, secret))
+    }
+
+    /// Drops the cached app (after a change made behind this service).
+    pub(crate) fn forget(&self, appid: &AppId) {
+        self.cache.apps.invalidate(appid);
     }
 
     /// Disables an app: its secret and tokens stop working. Kept for records.

@@ -61,6 +61,10 @@ pub enum ServiceError {
 
     #[error("没有对应的雇员")]
     NoEmployees,
+    #[error("api unauthorized: the app's send APIs are banned until {until}")]
+    Banned { until: String },
+    #[error("marketing content is not allowed: {0}")]
+    MarketingContent(String),
 
     #[error("storage failure")]
     Store(#[from] StoreError),

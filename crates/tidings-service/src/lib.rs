@@ -6,6 +6,7 @@ mod apps;
 mod cache;
 mod employees;
 mod error;
+mod governance;
 mod hub;
 mod imports;
 mod inbox;
@@ -34,6 +35,7 @@ pub use admin::{AdminAuth, AdminKeySource};
 pub use apps::{AppService, NewApp, MAX_PAGE as MAX_APPS_PAGE};
 pub use employees::{EmployeePatch, EmployeeService};
 pub use error::ServiceError;
+pub use governance::{GovernanceService, MarketingScan, MAX_GOVERNANCE_PAGE};
 pub use hub::{InboxChanged, InboxHub};
 pub use imports::{
     ImportError, ImportFormat, ImportKind, ImportReport, ImportService, Importer, LineError,
@@ -73,6 +75,7 @@ pub struct ServiceConfig {
     pub cache_ttl: Duration,
     pub worker: WorkerConfig,
     pub webhooks: WebhookConfig,
+    pub marketing_scan: MarketingScan,
 }
 
 impl Default for ServiceConfig {
@@ -87,6 +90,7 @@ impl Default for ServiceConfig {
             cache_ttl: Duration::from_secs(30),
             worker: WorkerConfig::default(),
             webhooks: WebhookConfig::default(),
+            marketing_scan: MarketingScan::default(),
         }
     }
 }
@@ -112,6 +116,7 @@ pub struct Services {
     pub marketing: MarketingService,
     pub workspace: WorkspaceService,
     pub employees: EmployeeService,
+    pub governance: GovernanceService,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
 }
@@ -128,6 +133,7 @@ impl Services {
         let cache_ttl = config.cache_ttl;
         let worker_config = config.worker.clone();
         let webhook_config = config.webhooks.clone();
+        let marketing_scan = config.marketing_scan;
         let hub = InboxHub::default();
         let wake = Arc::new(tokio::sync::Notify::new());
         let tokens = TokenService::init(store.clone(), clock.clone(), cache, config).await?;
@@ -141,6 +147,7 @@ impl Services {
             apps.clone(),
             templates.clone(),
             hub.clone(),
+            marketing_scan,
         );
         let inbox = InboxService::new(store.clone(), clock.clone());
         let tags = TagService::new(store.clone(), clock.clone(), apps.clone());
@@ -151,6 +158,7 @@ impl Services {
             apps.clone(),
             templates.clone(),
             wake.clone(),
+            marketing_scan,
         );
         let inline_limit = i64::from(worker_config.chunk_size);
         let lease_secs = worker_config.lease_secs;
@@ -164,6 +172,7 @@ impl Services {
         let workspace = WorkspaceService::new(
             store.clone(),
             clock.clone(),
+            apps.clone(),
             worker.clone(),
             wake,
             inline_limit,
@@ -190,6 +199,12 @@ impl Services {
             segments.clone(),
         );
         let employees = EmployeeService::new(store.clone(), apps.clone());
+        let governance = GovernanceService::new(
+            store.clone(),
+            clock.clone(),
+            apps.clone(),
+            templates.clone(),
+        );
         Ok(Self {
             apps,
             tokens,
@@ -209,6 +224,7 @@ impl Services {
             marketing,
             workspace,
             employees,
+            governance,
             store,
             clock,
         })

@@ -29,6 +29,7 @@ pub struct SegmentService {
     apps: AppService,
     templates: TemplateService,
     wake: Arc<Notify>,
+    scan: crate::governance::MarketingScan,
 }
 
 /// Statuses a recipient can be in.
@@ -41,6 +42,7 @@ impl SegmentService {
         apps: AppService,
         templates: TemplateService,
         wake: Arc<Notify>,
+        scan: crate::governance::MarketingScan,
     ) -> Self {
         Self {
             store,
@@ -48,6 +50,7 @@ impl SegmentService {
             apps,
             templates,
             wake,
+            scan,
         }
     }
 
@@ -59,6 +62,7 @@ impl SegmentService {
         new: NewSegmentSend,
     ) -> Result<SendRecord, ServiceError> {
         let app = self.apps.get(appid).await?;
+        crate::governance::ensure_not_banned(&app, self.clock.now())?;
         let caller = Caller {
             appid: app.appid.clone(),
             kind: app.kind,
@@ -95,6 +99,11 @@ impl SegmentService {
             spec.emphasis_keyword.as_deref(),
         )
         .map_err(ServiceError::InvalidData)?;
+        let marketing_hits = crate::governance::scan(
+            app.kind,
+            crate::governance::data_values(spec.data.as_ref()),
+            self.scan,
+        )?;
         let expects = self.store.count_audience(appid, &audience).await?;
         let send = self
             .store
@@ -106,6 +115,7 @@ impl SegmentService {
                 expects,
                 created_at: self.clock.now(),
                 lease: None,
+                marketing_hits,
             })
             .await?;
         self.wake.notify_one();

@@ -7,6 +7,7 @@ use tidings_engine::{App, Clock, GrantId, OpenId, Rendered, Template};
 use tidings_store::{NewMessage, SendOutcome, Store};
 
 use crate::apps::AppService;
+use crate::governance::{ensure_not_banned, scan, MarketingScan};
 use crate::hub::InboxHub;
 use crate::templates::{require_miniprogram, TemplateService};
 use crate::tokens::Caller;
@@ -31,6 +32,7 @@ pub struct SendService {
     apps: AppService,
     templates: TemplateService,
     hub: InboxHub,
+    scan: MarketingScan,
 }
 
 impl SendService {
@@ -40,6 +42,7 @@ impl SendService {
         apps: AppService,
         templates: TemplateService,
         hub: InboxHub,
+        scan: MarketingScan,
     ) -> Self {
         Self {
             store,
@@ -47,6 +50,7 @@ impl SendService {
             apps,
             templates,
             hub,
+            scan,
         }
     }
 
@@ -114,6 +118,12 @@ impl SendService {
         single: Single,
     ) -> Result<i64, ServiceError> {
         let now = self.clock.now();
+        ensure_not_banned(app, now)?;
+        let marketing_hits = scan(
+            app.kind,
+            single.rendered.rows.iter().map(|r| r.value.as_str()),
+            self.scan,
+        )?;
         let message = NewMessage {
             appid: caller.appid.clone(),
             openid: single.openid,
@@ -129,6 +139,7 @@ impl SendService {
             day_start: now.quota_day_start(),
             daily_limit: app.send_limit(),
             client_msg_id: single.client_msg_id,
+            marketing_hits,
         };
         // Two concurrent sends with one client_msg_id: the loser of the
         // unique index finds the winner's message on a second try.

@@ -116,6 +116,11 @@ impl TemplateService {
         Ok(())
     }
 
+    /// Drops a cached template (after a change made behind this service).
+    pub(crate) fn forget(&self, id: &TemplateId) {
+        self.cache.invalidate(id);
+    }
+
     /// One of the caller's templates; another app's is as good as none.
     pub async fn get_own(&self, caller: &Caller, raw_id: &str) -> Result<Template, ServiceError> {
         let id = TemplateId::parse(raw_id).map_err(|_| ServiceError::TemplateNotFound)?;

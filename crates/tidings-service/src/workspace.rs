@@ -44,6 +44,7 @@ pub struct PushPlan {
 pub struct WorkspaceService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    apps: crate::apps::AppService,
     worker: Worker,
     wake: Arc<Notify>,
     /// Pushes to at most this many employees are delivered before the answer.
@@ -69,6 +70,7 @@ impl WorkspaceService {
     pub(crate) fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
+        apps: crate::apps::AppService,
         worker: Worker,
         wake: Arc<Notify>,
         inline_limit: i64,
@@ -77,6 +79,7 @@ impl WorkspaceService {
         Self {
             store,
             clock,
+            apps,
             worker,
             wake,
             inline_limit,
@@ -185,6 +188,8 @@ impl WorkspaceService {
     /// small enough to deliver at once.
     pub async fn push(&self, caller: &Caller, req: PushRequest) -> Result<PushPlan, ServiceError> {
         workspace_only(caller)?;
+        let app = self.apps.get(&caller.appid).await?;
+        crate::governance::ensure_not_banned(&app, self.clock.now())?;
         if !req.kind.eq_ignore_ascii_case("template") {
             return Err(ParseError::new("type", "must be TEMPLATE").into());
         }
@@ -246,6 +251,7 @@ impl WorkspaceService {
                 expects,
                 created_at: now,
                 lease,
+                marketing_hits: 0,
             })
             .await?;
         let send = if inline {

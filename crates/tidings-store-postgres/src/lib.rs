@@ -3,6 +3,7 @@
 //! serialized per app lock the app's row.
 
 mod events;
+mod governance;
 mod marketing;
 mod schema;
 mod segments;
@@ -14,6 +15,7 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use tidings_engine::governance::{Complaint, Notice, Penalty, Proposal};
 use tidings_engine::{
     App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, Platform,
     SecretHash, SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane,
@@ -67,6 +69,7 @@ fn app_row(r: &Row) -> AppRow {
         updated_at: r.get(6),
         disabled_at: r.get(7),
         daily_send_limit: r.get(8),
+        banned_until: r.get(9),
     }
 }
 
@@ -288,7 +291,7 @@ impl Store for PgStore {
         client
             .execute(
                 &format!(
-                    "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                    "INSERT INTO apps ({APP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
                 ),
                 &[
                     &row.appid,
@@ -300,6 +303,7 @@ impl Store for PgStore {
                     &row.updated_at,
                     &row.disabled_at,
                     &row.daily_send_limit,
+                    &row.banned_until,
                 ],
             )
             .await
@@ -691,5 +695,67 @@ impl Store for PgStore {
         limit: u32,
     ) -> StoreResult<(Vec<WorkspaceTemplate>, i64)> {
         self.pg_list_ws_templates(appid, kw, skip, limit).await
+    }
+    async fn create_proposal(&self, p: &Proposal) -> StoreResult<Proposal> {
+        self.pg_create_proposal(p).await
+    }
+    async fn get_proposal(&self, id: i64) -> StoreResult<Option<Proposal>> {
+        self.pg_get_proposal(id).await
+    }
+    async fn list_proposals(
+        &self,
+        state: Option<&str>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Proposal>> {
+        self.pg_list_proposals(state, after, limit).await
+    }
+    async fn decide_proposal(
+        &self,
+        id: i64,
+        approve: bool,
+        now: Timestamp,
+    ) -> StoreResult<Option<Proposal>> {
+        self.pg_decide_proposal(id, approve, now).await
+    }
+    async fn create_complaint(&self, c: &Complaint) -> StoreResult<Complaint> {
+        self.pg_create_complaint(c).await
+    }
+    async fn get_complaint(&self, id: i64) -> StoreResult<Option<Complaint>> {
+        self.pg_get_complaint(id).await
+    }
+    async fn list_complaints(
+        &self,
+        state: Option<&str>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Complaint>> {
+        self.pg_list_complaints(state, after, limit).await
+    }
+    async fn dismiss_complaint(&self, id: i64, now: Timestamp) -> StoreResult<Option<Complaint>> {
+        self.pg_dismiss_complaint(id, now).await
+    }
+    async fn confirm_complaint(&self, id: i64, now: Timestamp) -> StoreResult<Option<Penalty>> {
+        self.pg_confirm_complaint(id, now).await
+    }
+    async fn list_penalties(&self, appid: &AppId) -> StoreResult<Vec<Penalty>> {
+        self.pg_list_penalties(appid).await
+    }
+    async fn insert_notice(
+        &self,
+        appid: &AppId,
+        title: &str,
+        body: &str,
+        now: Timestamp,
+    ) -> StoreResult<Notice> {
+        self.pg_insert_notice(appid, title, body, now).await
+    }
+    async fn list_notices(
+        &self,
+        appid: &AppId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Notice>> {
+        self.pg_list_notices(appid, before, limit).await
     }
 }

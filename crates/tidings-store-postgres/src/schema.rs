@@ -269,4 +269,60 @@ CREATE TABLE ws_templates (
 CREATE INDEX ws_templates_app ON ws_templates (appid, seq);
 "#,
     },
+    Migration {
+        version: 7,
+        name: "governance: proposals, complaints, penalties, notices, bans, marketing hits",
+        sql: r#"
+ALTER TABLE apps ADD COLUMN banned_until BIGINT;
+ALTER TABLE sends ADD COLUMN marketing_hits BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE proposals (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    appid      TEXT,
+    title      TEXT NOT NULL,
+    keywords   TEXT NOT NULL,
+    state      TEXT NOT NULL CHECK (state IN ('approved', 'rejected', 'pending')),
+    violations TEXT NOT NULL,
+    title_id   TEXT,
+    created_at BIGINT NOT NULL,
+    decided_at BIGINT
+);
+CREATE INDEX proposals_state ON proposals (state, id);
+
+CREATE TABLE complaints (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    appid       TEXT NOT NULL,
+    openid      TEXT NOT NULL,
+    message_id  BIGINT NOT NULL UNIQUE,
+    template_id TEXT NOT NULL,
+    reason      TEXT NOT NULL,
+    text        TEXT,
+    state       TEXT NOT NULL CHECK (state IN ('pending', 'confirmed', 'dismissed')),
+    created_at  BIGINT NOT NULL,
+    decided_at  BIGINT
+);
+CREATE INDEX complaints_state ON complaints (state, id);
+
+CREATE TABLE penalties (
+    id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    appid        TEXT NOT NULL REFERENCES apps (appid),
+    nth          BIGINT NOT NULL,
+    action       TEXT NOT NULL,
+    complaint_id BIGINT,
+    template_id  TEXT,
+    starts_at    BIGINT NOT NULL,
+    ends_at      BIGINT,
+    UNIQUE (appid, nth)
+);
+
+CREATE TABLE notices (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    appid      TEXT NOT NULL REFERENCES apps (appid),
+    title      TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX notices_app ON notices (appid, id);
+"#,
+    },
 ];

@@ -37,6 +37,7 @@ fn send_row(r: &Row) -> SendRow {
         started_at: r.get(12),
         finished_at: r.get(13),
         claim: r.get(14),
+        marketing_hits: r.get(15),
     }
 }
 
@@ -220,9 +221,9 @@ impl PgStore {
         self.sends_where(
             &format!(
                 "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, created_at,
-                                    claim, lease_until, started_at)
+                                    claim, lease_until, started_at, marketing_hits)
                  VALUES ($1, 'segment', $2, $3, $4, CASE WHEN $7::text IS NULL THEN 'queued' ELSE 'running' END,
-                         $5, $6, $7, $8, CASE WHEN $7::text IS NULL THEN NULL ELSE $6::bigint END)
+                         $5, $6, $7, $8, CASE WHEN $7::text IS NULL THEN NULL ELSE $6::bigint END, $9)
                  RETURNING {SEND_COLUMNS}"
             ),
             &[
@@ -234,6 +235,7 @@ impl PgStore {
                 &s.created_at.as_millis(),
                 &s.lease.as_ref().map(|l| l.0.as_str()),
                 &s.lease.as_ref().map(|l| l.1.as_millis()),
+                &s.marketing_hits,
             ],
         )
         .await?

@@ -387,9 +387,10 @@ async fn send_steps<C: GenericClient>(tx: &C, m: &NewMessage) -> StoreResult<Sen
     }
     let send_id: i64 = tx
         .query_one(
-            "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at, client_msg_id)
-             VALUES ($1, 'single', $2, $3, $4, 'finished', 1, 1, $5, $5, $5, $6) RETURNING id",
-            &[&appid, &m.template_id.as_str(), &m.title, &single_spec(m), &now, &m.client_msg_id],
+            "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at,
+                                client_msg_id, marketing_hits)
+             VALUES ($1, 'single', $2, $3, $4, 'finished', 1, 1, $5, $5, $5, $6, $7) RETURNING id",
+            &[&appid, &m.template_id.as_str(), &m.title, &single_spec(m), &now, &m.client_msg_id, &m.marketing_hits],
         )
         .await
         .map_err(backend)?

@@ -2,6 +2,7 @@
 //! one writer thread that group-commits, and a small pool of readers.
 
 mod events;
+mod governance;
 mod marketing;
 mod migrate;
 mod queries;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rusqlite::Connection;
+use tidings_engine::governance::{Complaint, Notice, Penalty, Proposal};
 use tidings_engine::{
     App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, Platform,
     SecretHash, SendRecord, Tag, Template, TemplateId as WsId, TemplateId, Timestamp, TitleId,
@@ -678,6 +680,111 @@ impl Store for SqliteStore {
         let (appid, kw) = (appid.clone(), kw.map(str::to_owned));
         self.readers
             .read(move |c| workspace::list_ws_templates(c, &appid, kw.as_deref(), skip, limit))
+            .await
+    }
+
+    async fn create_proposal(&self, p: &Proposal) -> StoreResult<Proposal> {
+        let p = p.clone();
+        self.writer
+            .write(move |c| governance::create_proposal(c, &p))
+            .await
+    }
+
+    async fn get_proposal(&self, id: i64) -> StoreResult<Option<Proposal>> {
+        self.readers
+            .read(move |c| governance::get_proposal(c, id))
+            .await
+    }
+
+    async fn list_proposals(
+        &self,
+        state: Option<&str>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Proposal>> {
+        let state = state.map(str::to_owned);
+        self.readers
+            .read(move |c| governance::list_proposals(c, state.as_deref(), after, limit))
+            .await
+    }
+
+    async fn decide_proposal(
+        &self,
+        id: i64,
+        approve: bool,
+        now: Timestamp,
+    ) -> StoreResult<Option<Proposal>> {
+        self.writer
+            .write(move |c| governance::decide_proposal(c, id, approve, now))
+            .await
+    }
+
+    async fn create_complaint(&self, x: &Complaint) -> StoreResult<Complaint> {
+        let x = x.clone();
+        self.writer
+            .write(move |c| governance::create_complaint(c, &x))
+            .await
+    }
+
+    async fn get_complaint(&self, id: i64) -> StoreResult<Option<Complaint>> {
+        self.readers
+            .read(move |c| governance::get_complaint(c, id))
+            .await
+    }
+
+    async fn list_complaints(
+        &self,
+        state: Option<&str>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Complaint>> {
+        let state = state.map(str::to_owned);
+        self.readers
+            .read(move |c| governance::list_complaints(c, state.as_deref(), after, limit))
+            .await
+    }
+
+    async fn dismiss_complaint(&self, id: i64, now: Timestamp) -> StoreResult<Option<Complaint>> {
+        self.writer
+            .write(move |c| governance::dismiss_complaint(c, id, now))
+            .await
+    }
+
+    async fn confirm_complaint(&self, id: i64, now: Timestamp) -> StoreResult<Option<Penalty>> {
+        self.writer
+            .write(move |c| governance::confirm_complaint(c, id, now))
+            .await
+    }
+
+    async fn list_penalties(&self, appid: &AppId) -> StoreResult<Vec<Penalty>> {
+        let appid = appid.clone();
+        self.readers
+            .read(move |c| governance::list_penalties(c, &appid))
+            .await
+    }
+
+    async fn insert_notice(
+        &self,
+        appid: &AppId,
+        title: &str,
+        body: &str,
+        now: Timestamp,
+    ) -> StoreResult<Notice> {
+        let (appid, title, body) = (appid.clone(), title.to_owned(), body.to_owned());
+        self.writer
+            .write(move |c| governance::insert_notice(c, &appid, &title, &body, now))
+            .await
+    }
+
+    async fn list_notices(
+        &self,
+        appid: &AppId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Notice>> {
+        let appid = appid.clone();
+        self.readers
+            .read(move |c| governance::list_notices(c, &appid, before, limit))
             .await
     }
 }

@@ -19,6 +19,7 @@ fn app_row(r: &Row<'_>) -> rusqlite::Result<AppRow> {
         updated_at: r.get(6)?,
         disabled_at: r.get(7)?,
         daily_send_limit: r.get(8)?,
+        banned_until: r.get(9)?,
     })
 }
 
@@ -68,7 +69,7 @@ pub(crate) fn init_setting(c: &Connection, key: &str, value: &str) -> StoreResul
 pub(crate) fn insert_app(c: &Connection, app: &App) -> StoreResult<()> {
     let row = AppRow::from_app(app);
     c.prepare_cached(&format!(
-        "INSERT INTO apps ({APP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        "INSERT INTO apps ({APP_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     ))
     .map_err(backend)?
     .execute(params![
@@ -80,7 +81,8 @@ pub(crate) fn insert_app(c: &Connection, app: &App) -> StoreResult<()> {
         row.created_at,
         row.updated_at,
         row.disabled_at,
-        row.daily_send_limit
+        row.daily_send_limit,
+        row.banned_until
     ])
     .map_err(backend)?;
     Ok(())

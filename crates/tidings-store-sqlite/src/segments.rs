@@ -31,6 +31,7 @@ fn send_row(r: &Row<'_>) -> rusqlite::Result<SendRow> {
         started_at: r.get(12)?,
         finished_at: r.get(13)?,
         claim: r.get(14)?,
+        marketing_hits: r.get(15)?,
     })
 }
 
@@ -201,9 +202,9 @@ pub(crate) fn create_send(c: &Connection, s: &NewSend) -> StoreResult<SendRecord
         c,
         &format!(
             "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, created_at,
-                                claim, lease_until, started_at)
+                                claim, lease_until, started_at, marketing_hits)
              VALUES (?1, 'segment', ?2, ?3, ?4, CASE WHEN ?7 IS NULL THEN 'queued' ELSE 'running' END,
-                     ?5, ?6, ?7, ?8, CASE WHEN ?7 IS NULL THEN NULL ELSE ?6 END)
+                     ?5, ?6, ?7, ?8, CASE WHEN ?7 IS NULL THEN NULL ELSE ?6 END, ?9)
              RETURNING {SEND_COLUMNS}"
         ),
         params![
@@ -214,7 +215,8 @@ pub(crate) fn create_send(c: &Connection, s: &NewSend) -> StoreResult<SendRecord
             s.expects,
             s.created_at.as_millis(),
             s.lease.as_ref().map(|l| l.0.as_str()),
-            s.lease.as_ref().map(|l| l.1.as_millis())
+            s.lease.as_ref().map(|l| l.1.as_millis()),
+            s.marketing_hits
         ],
     )?
     .ok_or_else(|| tidings_store::StoreError::Backend("insert returned no row".into()))

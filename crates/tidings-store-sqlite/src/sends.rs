@@ -310,11 +310,12 @@ fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
         return Ok(SendOutcome::LimitReached);
     }
     c.prepare_cached(
-        "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at, client_msg_id)
-         VALUES (?1, 'single', ?2, ?3, ?4, 'finished', 1, 1, ?5, ?5, ?5, ?6)",
+        "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at,
+                            client_msg_id, marketing_hits)
+         VALUES (?1, 'single', ?2, ?3, ?4, 'finished', 1, 1, ?5, ?5, ?5, ?6, ?7)",
     )
     .map_err(backend)?
-    .execute(params![m.appid.as_str(), m.template_id.as_str(), m.title, single_spec(m), now, m.client_msg_id])
+    .execute(params![m.appid.as_str(), m.template_id.as_str(), m.title, single_spec(m), now, m.client_msg_id, m.marketing_hits])
     .map_err(backend)?;
     let send_id = c.last_insert_rowid();
     c.prepare_cached(

@@ -18,6 +18,7 @@ fn app() -> App {
         updated_at: Timestamp::from_millis(0),
         disabled_at: None,
         daily_send_limit: None,
+        banned_until: None,
     }
 }
 

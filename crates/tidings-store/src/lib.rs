@@ -3,12 +3,14 @@
 
 use async_trait::async_trait;
 use thiserror::Error;
+use tidings_engine::governance::{Complaint, Notice, Penalty, Proposal};
 use tidings_engine::{
     App, AppId, AppName, Audience, Grant, GrantId, LibraryTitle, MarketingTemplate, Message,
     OpenId, Pages, Platform, Row, SecretHash, SendRecord, SendSpec, Tag, Template, TemplateId,
     Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook, WorkspaceTemplate,
 };
 
+pub mod governance_rows;
 pub mod metered;
 pub mod migrations;
 pub mod rows;
@@ -98,6 +100,8 @@ pub struct NewMessage {
     /// A caller's idempotency key: a send repeating one of the app's keys
     /// returns the first message instead of sending again.
     pub client_msg_id: Option<String>,
+    /// Marketing words found in the data (kept on the send record).
+    pub marketing_hits: i64,
 }
 
 /// What happened after a send went out.
@@ -122,6 +126,8 @@ pub struct NewSend {
     /// for a caller that delivers it at once; a crash leaves it to the
     /// workers when the lease runs out.
     pub lease: Option<(String, Timestamp)>,
+    /// Marketing words found in the data (kept on the send record).
+    pub marketing_hits: i64,
 }
 
 /// One recipient's message of a segment send chunk.
@@ -493,4 +499,56 @@ pub trait Store: Send + Sync + 'static {
         skip: u32,
         limit: u32,
     ) -> StoreResult<(Vec<WorkspaceTemplate>, i64)>;
+
+    /// Stores a reviewed proposal; an approved one becomes a library title
+    /// (the next `AT` number) in the same transaction.
+    async fn create_proposal(&self, p: &Proposal) -> StoreResult<Proposal>;
+    async fn get_proposal(&self, id: i64) -> StoreResult<Option<Proposal>>;
+    /// Proposals by id, optionally of one state.
+    async fn list_proposals(
+        &self,
+        state: Option<&str>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Proposal>>;
+    /// Approves (adding the library title) or rejects a pending proposal;
+    /// `None` when there is no pending proposal of that id.
+    async fn decide_proposal(
+        &self,
+        id: i64,
+        approve: bool,
+        now: Timestamp,
+    ) -> StoreResult<Option<Proposal>>;
+
+    /// Stores a complaint; a message has one complaint, so a second one
+    /// returns the first.
+    async fn create_complaint(&self, c: &Complaint) -> StoreResult<Complaint>;
+    async fn get_complaint(&self, id: i64) -> StoreResult<Option<Complaint>>;
+    async fn list_complaints(
+        &self,
+        state: Option<&str>,
+        after: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Complaint>>;
+    /// Dismisses a pending complaint; nothing else changes.
+    async fn dismiss_complaint(&self, id: i64, now: Timestamp) -> StoreResult<Option<Complaint>>;
+    /// Confirms a pending complaint and climbs the app's ladder, in one
+    /// transaction: the penalty, the template deleted or the app banned,
+    /// a notice and an `app.penalized` event. `None` when not pending.
+    async fn confirm_complaint(&self, id: i64, now: Timestamp) -> StoreResult<Option<Penalty>>;
+    async fn list_penalties(&self, appid: &AppId) -> StoreResult<Vec<Penalty>>;
+    async fn insert_notice(
+        &self,
+        appid: &AppId,
+        title: &str,
+        body: &str,
+        now: Timestamp,
+    ) -> StoreResult<Notice>;
+    /// An app's notices, newest first, with ids below `before`.
+    async fn list_notices(
+        &self,
+        appid: &AppId,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<Notice>>;
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
+use tidings_engine::governance::{Complaint, Notice, Penalty, Proposal};
 use tidings_engine::{
     App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, Platform,
     SecretHash, SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane,
@@ -128,4 +129,16 @@ metered! {
     fn get_ws_template(&self, id: &TemplateId) -> StoreResult<Option<WorkspaceTemplate>>;
     fn update_ws_template(&self, t: &WorkspaceTemplate) -> StoreResult<bool>;
     fn list_ws_templates(&self, appid: &AppId, kw: Option<&str>, skip: u32, limit: u32) -> StoreResult<(Vec<WorkspaceTemplate>, i64)>;
+    fn create_proposal(&self, p: &Proposal) -> StoreResult<Proposal>;
+    fn get_proposal(&self, id: i64) -> StoreResult<Option<Proposal>>;
+    fn list_proposals(&self, state: Option<&str>, after: Option<i64>, limit: u32) -> StoreResult<Vec<Proposal>>;
+    fn decide_proposal(&self, id: i64, approve: bool, now: Timestamp) -> StoreResult<Option<Proposal>>;
+    fn create_complaint(&self, c: &Complaint) -> StoreResult<Complaint>;
+    fn get_complaint(&self, id: i64) -> StoreResult<Option<Complaint>>;
+    fn list_complaints(&self, state: Option<&str>, after: Option<i64>, limit: u32) -> StoreResult<Vec<Complaint>>;
+    fn dismiss_complaint(&self, id: i64, now: Timestamp) -> StoreResult<Option<Complaint>>;
+    fn confirm_complaint(&self, id: i64, now: Timestamp) -> StoreResult<Option<Penalty>>;
+    fn list_penalties(&self, appid: &AppId) -> StoreResult<Vec<Penalty>>;
+    fn insert_notice(&self, appid: &AppId, title: &str, body: &str, now: Timestamp) -> StoreResult<Notice>;
+    fn list_notices(&self, appid: &AppId, before: Option<i64>, limit: u32) -> StoreResult<Vec<Notice>>;
 }

@@ -16,7 +16,8 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 
 /// The columns of `apps`, in the order every backend selects them.
 pub const APP_COLUMNS: &str =
-    "appid, name, kind, pages, secret_hash, created_at, updated_at, disabled_at, daily_send_limit";
+    "appid, name, kind, pages, secret_hash, created_at, updated_at, disabled_at, daily_send_limit, \
+     banned_until";
 
 /// An `apps` row as read.
 #[derive(Debug, Clone)]
@@ -30,6 +31,7 @@ pub struct AppRow {
     pub updated_at: i64,
     pub disabled_at: Option<i64>,
     pub daily_send_limit: Option<i64>,
+    pub banned_until: Option<i64>,
 }
 
 impl AppRow {
@@ -44,6 +46,7 @@ impl AppRow {
             updated_at: app.updated_at.as_millis(),
             disabled_at: app.disabled_at.map(Timestamp::as_millis),
             daily_send_limit: app.daily_send_limit.map(i64::from),
+            banned_until: app.banned_until.map(Timestamp::as_millis),
         }
     }
 
@@ -68,6 +71,7 @@ impl AppRow {
                 .map(u32::try_from)
                 .transpose()
                 .map_err(|e| corrupt("apps.daily_send_limit", e))?,
+            banned_until: self.banned_until.map(Timestamp::from_millis),
         })
     }
 }
@@ -359,7 +363,7 @@ impl MessageRow {
 }
 
 pub const SEND_COLUMNS: &str = "id, appid, kind, template_id, title, spec, state, expects, oks, \
-     fails, cursor, created_at, started_at, finished_at, claim";
+     fails, cursor, created_at, started_at, finished_at, claim, marketing_hits";
 
 /// A `sends` row.
 #[derive(Debug, Clone)]
@@ -379,6 +383,7 @@ pub struct SendRow {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub claim: Option<String>,
+    pub marketing_hits: i64,
 }
 
 pub fn spec_json(spec: &SendSpec) -> String {
@@ -419,6 +424,7 @@ impl SendRow {
             started_at: self.started_at.map(Timestamp::from_millis),
             finished_at: self.finished_at.map(Timestamp::from_millis),
             claim: self.claim,
+            marketing_hits: self.marketing_hits,
         })
     }
 }

@@ -11,7 +11,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use tidings_engine::TokenPolicy;
 use tidings_http::ClientIpSource;
-use tidings_service::{ServiceConfig, WebhookConfig, WebhookReach, WorkerConfig};
+use tidings_service::{MarketingScan, ServiceConfig, WebhookConfig, WebhookReach, WorkerConfig};
 
 use crate::logging::LogFormat;
 use crate::store::DatabaseUrl;
@@ -60,6 +60,9 @@ pub struct Settings {
     pub webhook_reach: WebhookReachSetting,
     /// Seconds a webhook endpoint has to answer.
     pub webhook_timeout_secs: u64,
+    /// What mini-program sends holding marketing words get: `count` (the
+    /// hits are counted on the send record) or `block` (refused).
+    pub marketing_scan: MarketingScan,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -99,6 +102,7 @@ impl Default for Settings {
             job_lease_secs: service.worker.lease_secs,
             webhook_reach: WebhookReachSetting::Public,
             webhook_timeout_secs: service.webhooks.timeout.as_secs(),
+            marketing_scan: service.marketing_scan,
         }
     }
 }
@@ -196,6 +200,7 @@ impl Settings {
                 timeout: Duration::from_secs(self.webhook_timeout_secs.max(1)),
                 ..WebhookConfig::default()
             },
+            marketing_scan: self.marketing_scan,
         }
     }
 
@@ -209,7 +214,7 @@ impl Settings {
 
 /// The settings read from `TIDINGS_*` variables (others, such as the test
 /// suite's `TIDINGS_TEST_PG_URL`, are not settings).
-const ENV_KEYS: [&str; 18] = [
+const ENV_KEYS: [&str; 19] = [
     "listen",
     "database_url",
     "log_format",
@@ -228,6 +233,7 @@ const ENV_KEYS: [&str; 18] = [
     "job_lease_secs",
     "webhook_reach",
     "webhook_timeout_secs",
+    "marketing_scan",
 ];
 
 #[cfg(test)]

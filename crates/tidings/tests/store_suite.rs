@@ -58,6 +58,7 @@ fn app(kind: AppKind) -> App {
         updated_at: at(0),
         disabled_at: None,
         daily_send_limit: None,
+        banned_until: None,
     }
 }
 
@@ -466,6 +467,7 @@ fn message(u: &User, g: &Grant, now: Timestamp, limit: u32) -> NewMessage {
         link_token: Some(tidings_engine::message::new_link_token()),
         url: None,
         client_msg_id: None,
+        marketing_hits: 0,
     }
 }
 

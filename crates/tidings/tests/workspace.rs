@@ -921,14 +921,24 @@ async fn card_actions_are_tracked(db: TestDb) {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // 投诉 files a complaint with the platform instead of opening the app's page.
     let res = no_redirect.get(s.url(&link)).send().await.unwrap();
-    assert_eq!(res.status(), 302);
-    assert_eq!(res.headers()["location"], "https://example.com/complain");
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("投诉已提交"));
+    let complaints = json_of(s.admin(Method::GET, "/api/v1/complaints?state=pending")).await;
+    let c = &complaints["items"][0];
+    assert_eq!(
+        (c["appid"].as_str(), c["openid"].as_str()),
+        (Some(ws.appid.as_str()), Some("c1"))
+    );
+    assert_eq!(c["template_id"], t["id"]);
+    assert_eq!(c["message_id"], items[0]["id"]);
     let first = items[0]["card"]["actions"][0]["link"]
         .as_str()
         .unwrap()
         .to_owned();
     let res = no_redirect.get(s.url(&first)).send().await.unwrap();
+    assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "https://example.com/detail");
     let missing = no_redirect
         .get(s.url(&link.replace("a=1", "a=7")))
@@ -946,7 +956,8 @@ async fn card_actions_are_tracked(db: TestDb) {
         .collect();
     assert_eq!(
         urls,
-        ["https://example.com/complain", "https://example.com/detail"]
+        ["https://example.com/complain", "https://example.com/detail"],
+        "both buttons' clicks are tracked"
     );
     let items = inbox(&s, &ws.appid, "c1", "IOS").await;
     assert_eq!(items[0]["status"], "clicked");

@@ -55,6 +55,7 @@ impl From<ServiceError> for ApiError {
                 format!("{what} not found"),
             ),
             E::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
+            E::Banned { .. } => Self::new(StatusCode::FORBIDDEN, "banned", e.to_string()),
             E::ApiUnauthorized(_) => {
                 Self::new(StatusCode::FORBIDDEN, "wrong_app_kind", e.to_string())
             }

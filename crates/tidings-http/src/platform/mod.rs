@@ -5,6 +5,7 @@ mod apps;
 mod auth;
 mod employees;
 mod error;
+mod governance;
 mod imports;
 mod sends;
 mod stream;
@@ -62,6 +63,23 @@ pub fn router() -> Router<Arc<AppState>> {
             "/apps/{appid}/webhook-deliveries/{id}/replay",
             post(webhooks::replay),
         )
+        .route(
+            "/library/proposals",
+            post(governance::propose).get(governance::proposals),
+        )
+        .route("/library/proposals/{id}", get(governance::proposal))
+        .route("/library/proposals/{id}/approve", post(governance::approve))
+        .route("/library/proposals/{id}/reject", post(governance::reject))
+        .route("/complaints", get(governance::complaints))
+        .route("/complaints/{id}", get(governance::complaint))
+        .route("/complaints/{id}/confirm", post(governance::confirm))
+        .route("/complaints/{id}/dismiss", post(governance::dismiss))
+        .route(
+            "/apps/{appid}/users/{openid}/messages/{id}/complaints",
+            post(governance::complain),
+        )
+        .route("/apps/{appid}/penalties", get(governance::penalties))
+        .route("/apps/{appid}/notices", get(governance::notices))
         .route("/sends/{id}", get(sends::get))
         .route("/sends/{id}/cancel", post(sends::cancel))
         .route("/sends/{id}/recipients", get(sends::recipients))

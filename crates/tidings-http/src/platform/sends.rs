@@ -39,6 +39,8 @@ pub struct SendView {
     created_at: i64,
     started_at: Option<i64>,
     finished_at: Option<i64>,
+    /// Marketing words the marketing scan found in what the send carried.
+    marketing_hits: i64,
     spec: SendSpec,
 }
 
@@ -57,6 +59,7 @@ impl From<SendRecord> for SendView {
             created_at: s.created_at.as_millis(),
             started_at: s.started_at.map(|t| t.as_millis()),
             finished_at: s.finished_at.map(|t| t.as_millis()),
+            marketing_hits: s.marketing_hits,
             spec: s.spec,
         }
     }

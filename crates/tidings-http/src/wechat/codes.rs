@@ -20,7 +20,7 @@ impl From<ServiceError> for WxError {
             E::TokenExpired => 42001,
             E::AppDisabled => 50002,
             E::Invalid(_) | E::NotFound(_) => 40097,
-            E::ApiUnauthorized(_) => 48001,
+            E::ApiUnauthorized(_) | E::Banned { .. } => 48001,
             E::UnknownUser | E::NoEmployees => 40003,
             E::TemplateNotFound => 40037,
             E::TemplateLimit(_) => 45026,
@@ -28,7 +28,7 @@ impl From<ServiceError> for WxError {
             E::GrantUsedUp => 41029,
             E::InvalidPage(_) => 41030,
             E::SendQuotaReached => 45009,
-            E::InvalidData(_) => 47001,
+            E::InvalidData(_) | E::MarketingContent(_) => 47001,
             E::Conflict(_) => -1,
             E::Store(inner) => {
                 tracing::error!(error = %inner, "store failure");

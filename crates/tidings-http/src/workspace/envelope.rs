@@ -17,6 +17,7 @@ pub const OK: (i64, &str) = (0, "Everything is ok.");
 pub const TOKEN_NOT_FOUND: (i64, &str) = (10011, "token not found.");
 pub const APP_MISMATCH: i64 = 10012;
 pub const NOT_WORKSPACE: i64 = 10013;
+pub const BANNED: i64 = 10014;
 pub const INVALID: i64 = 20001;
 pub const NOT_FOUND: i64 = 20004;
 pub const NO_EMPLOYEES: (i64, &str) = (202012, "没有对应的雇员");
@@ -39,6 +40,7 @@ impl Dialect for Workspace {
             }
             E::NoEmployees => return (NO_EMPLOYEES.0, NO_EMPLOYEES.1.to_owned()),
             E::ApiUnauthorized(_) => NOT_WORKSPACE,
+            E::Banned { .. } => BANNED,
             E::NotFound(_) | E::TemplateNotFound | E::UnknownUser => NOT_FOUND,
             E::Store(_) | E::Conflict(_) => return system_error(e, SYSTEM),
             _ => INVALID,
