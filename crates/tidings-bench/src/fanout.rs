@@ -1,0 +1,215 @@
+//! W2: a segment send to every user of an app, with a `{{PROFILE-nickname}}`
+//! placeholder, into the inboxes; W2-raw: the same rows bulk-inserted
+//! straight into the same store, in chunks of the same size.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::sends::{admin, app};
+use crate::server::Proc;
+use crate::Opts;
+
+const CHUNK: usize = 1000;
+
+fn rows(nickname: &str) -> String {
+    json!([
+        {"key": "keyword1", "name": "购买地点", "value": "TIT造舰厂"},
+        {"key": "keyword2", "name": "购买时间", "value": "2026年11月21日"},
+        {"key": "keyword3", "name": "物品名称", "value": format!("{nickname}的咖啡")}
+    ])
+    .to_string()
+}
+
+pub async fn w2(o: &Opts) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("w2.db");
+    let sqlite = fanout(&format!("sqlite://{}", file.display()), o).await?;
+    let raw = raw_sqlite(&file, o.users, &sqlite.template)?;
+    report("SQLite", &sqlite, raw);
+    match &o.pg {
+        Some(url) => {
+            let db = format!("tidings_bench_{}", std::process::id());
+            let (admin_client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+            tokio::spawn(conn);
+            admin_client
+                .execute(&format!("CREATE DATABASE {db}"), &[])
+                .await?;
+            let db_url = replace_db(url, &db);
+            let pg = fanout(&db_url, o).await?;
+            let raw = raw_pg(&db_url, o.users, &pg.template).await?;
+            report("PostgreSQL", &pg, raw);
+            admin_client
+                .execute(&format!("DROP DATABASE {db} WITH (FORCE)"), &[])
+                .await?;
+        }
+        None => println!("W2 PostgreSQL skipped: set --pg or TIDINGS_BENCH_PG_URL"),
+    }
+    Ok(())
+}
+
+fn replace_db(url: &str, db: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = match base.rfind('/') {
+        Some(i) if i > "postgres://".len() => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
+}
+
+struct Fanout {
+    users: usize,
+    import_secs: f64,
+    send_secs: f64,
+    idle_mb: f64,
+    peak_mb: f64,
+    template: String,
+}
+
+fn report(backend: &str, f: &Fanout, raw_secs: f64) {
+    let rate = f.users as f64 / f.send_secs;
+    let raw = f.users as f64 / raw_secs;
+    println!("## W2 on {backend}: {} users", f.users);
+    println!(
+        "import: {:.0} users/s ({:.1} s)",
+        f.users as f64 / f.import_secs,
+        f.import_secs
+    );
+    println!("W2 fan-out: {rate:.0} recipients/s ({:.2} s)", f.send_secs);
+    println!("W2-raw bulk insert: {raw:.0} rows/s ({raw_secs:.2} s)");
+    println!("W2/W2-raw: {:.1} %", 100.0 * rate / raw);
+    println!(
+        "RSS idle {:.1} MB, peak during W2 {:.1} MB",
+        f.idle_mb, f.peak_mb
+    );
+}
+
+async fn fanout(database_url: &str, o: &Opts) -> anyhow::Result<Fanout> {
+    let p = Proc::tidings(database_url, CHUNK as u32).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (idle_mb, _) = p.rss_mb();
+    let (appid, token, _) = app(&p, "miniprogram", 0).await?;
+    let http = reqwest::Client::new();
+    let lines: String = (0..o.users)
+        .map(|i| format!("{{\"openid\":\"u{i:08}\",\"nickname\":\"用户{i}\"}}\n"))
+        .collect();
+    let t = Instant::now();
+    let report: Value = http
+        .post(format!("{}/api/v1/apps/{appid}/users:import", p.base))
+        .bearer_auth(crate::server::ADMIN_KEY)
+        .header("content-type", "application/x-ndjson")
+        .body(lines)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let import_secs = t.elapsed().as_secs_f64();
+    anyhow::ensure!(report["imported"] == o.users, "import: {report}");
+    let added: Value = http
+        .post(format!(
+            "{}/cgi-bin/wxopen/template/add?access_token={token}",
+            p.base
+        ))
+        .json(&json!({"id": "AT0002", "keyword_id_list": [3, 4, 5]}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let template = added["template_id"].as_str().unwrap_or_default().to_owned();
+    let send = admin(&http, reqwest::Method::POST, format!("{}/api/v1/apps/{appid}/sends", p.base),
+        Some(json!({"template_id": template, "audience": {"all": true},
+                    "data": {"keyword1": {"value": "TIT造舰厂"}, "keyword2": {"value": "2026年11月21日"},
+                             "keyword3": {"value": "{{PROFILE-nickname}}的咖啡"}}}))).await?;
+    let id = send["id"].as_i64().unwrap_or_default();
+    let mut peak_mb: f64 = 0.0;
+    let done = loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        peak_mb = peak_mb.max(p.rss_mb().0);
+        let s = admin(
+            &http,
+            reqwest::Method::GET,
+            format!("{}/api/v1/sends/{id}", p.base),
+            None,
+        )
+        .await?;
+        if s["state"] == "finished" {
+            break s;
+        }
+        anyhow::ensure!(
+            s["state"] != "failed" && s["state"] != "cancelled",
+            "send: {s}"
+        );
+    };
+    anyhow::ensure!(done["oks"] == o.users, "fan-out: {done}");
+    let send_secs = (done["finished_at"].as_i64().unwrap_or(0)
+        - done["started_at"].as_i64().unwrap_or(0)) as f64
+        / 1000.0;
+    let peak_mb = peak_mb.max(p.rss_mb().1);
+    Ok(Fanout {
+        users: o.users,
+        import_secs,
+        send_secs: send_secs.max(0.001),
+        idle_mb,
+        peak_mb,
+        template,
+    })
+}
+
+/// The same rows straight into the same SQLite file: WAL, `synchronous=FULL`,
+/// one transaction per chunk.
+fn raw_sqlite(file: &std::path::Path, users: usize, template: &str) -> anyhow::Result<f64> {
+    let mut c = rusqlite::Connection::open(file)?;
+    c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
+    let appid: String = c.query_row("SELECT appid FROM apps LIMIT 1", [], |r| r.get(0))?;
+    let t = Instant::now();
+    for start in (0..users).step_by(CHUNK) {
+        let tx = c.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
+                                       send_id, status, failed_reason, link_token, url, delivered_at)
+                 VALUES (?1, ?2, ?3, '购买成功通知', ?4, NULL, NULL, ?5, -1, 'delivered', NULL, NULL, NULL, ?5)",
+            )?;
+            for i in start..(start + CHUNK).min(users) {
+                stmt.execute(rusqlite::params![
+                    appid,
+                    format!("u{i:08}"),
+                    template,
+                    rows(&format!("用户{i}")),
+                    1_795_226_400_000i64
+                ])?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(t.elapsed().as_secs_f64())
+}
+
+async fn raw_pg(url: &str, users: usize, template: &str) -> anyhow::Result<f64> {
+    let (mut c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(conn);
+    let appid: String = c
+        .query_one("SELECT appid FROM apps LIMIT 1", &[])
+        .await?
+        .get(0);
+    let t = Instant::now();
+    for start in (0..users).step_by(CHUNK) {
+        let range = start..(start + CHUNK).min(users);
+        let openids: Vec<String> = range.clone().map(|i| format!("u{i:08}")).collect();
+        let rows: Vec<String> = range.map(|i| rows(&format!("用户{i}"))).collect();
+        let tx = c.transaction().await?;
+        tx.execute(
+            "INSERT INTO messages (appid, openid, template_id, title, rows, created_at, send_id, status, delivered_at)
+             SELECT $1, o, $2, '购买成功通知', r, $3, -1, 'delivered', $3 FROM UNNEST($4::text[], $5::text[]) AS t(o, r)",
+            &[&appid, &template, &1_795_226_400_000i64, &openids, &rows],
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(t.elapsed().as_secs_f64())
+}

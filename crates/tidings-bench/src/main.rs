@@ -1,0 +1,74 @@
+//! `cargo run --release -p tidings-bench -- all`: measures, in one run so
+//! that ratios hold on a noisy machine, the machine's HTTP limit (W0), single
+//! sends (W1), segment fan-out against raw bulk inserts (W2), inbox reads
+//! under load (W3) and memory. Servers run as child processes (this binary
+//! in `serve` or `bare` mode); the load comes from this process.
+
+mod bare;
+mod fanout;
+mod load;
+mod sends;
+mod server;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every scenario, one after the other.
+    All(Opts),
+    /// W0 and W1: the bare server, then both send endpoints.
+    W1(Opts),
+    /// W2: fan-out to `--users` users, and W2-raw.
+    W2(Opts),
+    /// W3: inbox reads under a concurrent W1 load.
+    W3(Opts),
+    /// (internal) A bare axum server answering JSON POSTs.
+    Bare { port: u16 },
+    /// (internal) Tidings itself, as `tidings serve`.
+    Serve,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct Opts {
+    /// Seconds each load runs.
+    #[arg(long, default_value_t = 10)]
+    secs: u64,
+    /// Concurrent connections of the load.
+    #[arg(long, default_value_t = 64)]
+    connections: usize,
+    /// Users of the fan-out.
+    #[arg(long, default_value_t = 1_000_000)]
+    users: usize,
+    /// A PostgreSQL server for the PostgreSQL runs (skipped without).
+    #[arg(long, env = "TIDINGS_BENCH_PG_URL")]
+    pg: Option<String>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Bare { port } => bare::serve(port),
+        Command::Serve => server::serve_tidings(),
+        Command::All(o) => runtime().block_on(async {
+            sends::w1(&o).await?;
+            sends::w3(&o).await?;
+            fanout::w2(&o).await
+        }),
+        Command::W1(o) => runtime().block_on(sends::w1(&o)),
+        Command::W2(o) => runtime().block_on(fanout::w2(&o)),
+        Command::W3(o) => runtime().block_on(sends::w3(&o)),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}

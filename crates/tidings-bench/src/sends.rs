@@ -1,0 +1,290 @@
+//! W0 (the bare server), W1 (single sends, both endpoints) and W3 (inbox
+//! reads under a send load).
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::load::{run, Request, Stats};
+use crate::server::{Proc, ADMIN_KEY};
+use crate::Opts;
+
+/// An official account's send body; W0 posts the same bytes.
+fn oa_body(touser: &str, template: &str) -> Value {
+    json!({
+        "touser": touser, "template_id": template,
+        "url": "https://example.com/orders/20261121",
+        "data": {
+            "first": {"value": "您好，您预约的会议即将开始", "color": "#173177"},
+            "keyword1": {"value": "季度经营分析会"},
+            "keyword2": {"value": "2026年11月21日 14:00"},
+            "remark": {"value": "请提前十分钟到场"}
+        }
+    })
+}
+
+struct Post {
+    url: String,
+    bodies: Vec<Vec<u8>>,
+}
+
+impl Request for Post {
+    async fn send(&self, client: &reqwest::Client, conn: usize, _: u64) -> bool {
+        let body = self.bodies[conn % self.bodies.len()].clone();
+        match client
+            .post(&self.url)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+        {
+            Ok(r) => r.bytes().await.is_ok_and(|b| {
+                b.starts_with(b"{\"errcode\":0") || b.windows(10).any(|w| w == b"\"msgid\":1}")
+            }),
+            Err(_) => false,
+        }
+    }
+}
+
+/// A mini-program send using the connection's prepared prepay ids, three
+/// sends each.
+struct MiniSend {
+    url: String,
+    template: String,
+    users: Vec<String>,
+    grants: Vec<Vec<String>>,
+}
+
+impl Request for MiniSend {
+    async fn send(&self, client: &reqwest::Client, conn: usize, n: u64) -> bool {
+        let Some(grant) = self.grants[conn].get((n / 3) as usize) else {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            return false;
+        };
+        let body = json!({"touser": self.users[conn], "template_id": self.template, "form_id": grant,
+                          "data": {"keyword1": {"value": "TIT造舰厂"}, "keyword2": {"value": "2026年11月21日"},
+                                   "keyword3": {"value": "咖啡"}}});
+        match client.post(&self.url).json(&body).send().await {
+            Ok(r) => r.json::<Value>().await.is_ok_and(|v| v["errcode"] == 0),
+            Err(_) => false,
+        }
+    }
+}
+
+struct InboxRead {
+    urls: Vec<String>,
+}
+
+impl Request for InboxRead {
+    async fn send(&self, client: &reqwest::Client, conn: usize, _: u64) -> bool {
+        client
+            .get(&self.urls[conn % self.urls.len()])
+            .bearer_auth(ADMIN_KEY)
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    }
+}
+
+pub(crate) async fn admin(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> anyhow::Result<Value> {
+    let mut req = http.request(method, url).bearer_auth(ADMIN_KEY);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    Ok(req.send().await?.json().await?)
+}
+
+/// An app of `kind` with `users` users: (appid, token, openids).
+pub(crate) async fn app(
+    p: &Proc,
+    kind: &str,
+    users: usize,
+) -> anyhow::Result<(String, String, Vec<String>)> {
+    let http = reqwest::Client::new();
+    let a = admin(&http, reqwest::Method::POST, format!("{}/api/v1/apps", p.base),
+        Some(json!({"name": "压测", "kind": kind, "pages": if kind == "miniprogram" { json!(["index"]) } else { json!([]) }}))).await?;
+    let appid = a["appid"].as_str().unwrap_or_default().to_owned();
+    let secret = a["secret"].as_str().unwrap_or_default();
+    let t: Value = http
+        .get(format!(
+            "{}/cgi-bin/token?grant_type=client_credential&appid={appid}&secret={secret}",
+            p.base
+        ))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = t["access_token"].as_str().unwrap_or_default().to_owned();
+    let mut openids = Vec::new();
+    for i in 0..users {
+        let u = admin(
+            &http,
+            reqwest::Method::POST,
+            format!("{}/api/v1/apps/{appid}/users", p.base),
+            Some(json!({"openid": format!("bench{i:05}"), "nickname": format!("用户{i}")})),
+        )
+        .await?;
+        openids.push(u["openid"].as_str().unwrap_or_default().to_owned());
+    }
+    Ok((appid, token, openids))
+}
+
+async fn wx(p: &Proc, path: &str, token: &str, body: Value) -> anyhow::Result<Value> {
+    Ok(reqwest::Client::new()
+        .post(format!("{}{path}?access_token={token}", p.base))
+        .json(&body)
+        .send()
+        .await?
+        .json()
+        .await?)
+}
+
+/// A fresh Tidings on a temporary SQLite file, with an official account
+/// ready to send: (server, send URL, bodies, appid, openids).
+async fn official(
+    dir: &tempfile::TempDir,
+    connections: usize,
+) -> anyhow::Result<(Proc, String, Vec<Vec<u8>>, String, Vec<String>)> {
+    let p = Proc::tidings(
+        &format!("sqlite://{}", dir.path().join("w1.db").display()),
+        1000,
+    )
+    .await?;
+    let (appid, token, users) = app(&p, "official_account", connections).await?;
+    let t = wx(
+        &p,
+        "/cgi-bin/template/api_add_template",
+        &token,
+        json!({"template_id_short": "OPENTM200000001"}),
+    )
+    .await?;
+    let template = t["template_id"].as_str().unwrap_or_default().to_owned();
+    let bodies = users
+        .iter()
+        .map(|u| oa_body(u, &template).to_string().into_bytes())
+        .collect();
+    let url = format!(
+        "{}/cgi-bin/message/template/send?access_token={token}",
+        p.base
+    );
+    Ok((p, url, bodies, appid, users))
+}
+
+pub async fn w1(o: &Opts) -> anyhow::Result<()> {
+    println!(
+        "## W0 / W1 ({} connections, {} s each)",
+        o.connections, o.secs
+    );
+    let bare = Proc::bare().await?;
+    let sample = oa_body("bench00000", "x".repeat(43).as_str())
+        .to_string()
+        .into_bytes();
+    println!("send body: {} bytes", sample.len());
+    let w0 = run(
+        Arc::new(Post {
+            url: format!("{}/send", bare.base),
+            bodies: vec![sample],
+        }),
+        o.connections,
+        o.secs,
+    )
+    .await;
+    println!("{}", w0.line("W0 bare axum"));
+    drop(bare);
+
+    let dir = tempfile::tempdir()?;
+    let (p, url, bodies, _, _) = official(&dir, o.connections).await?;
+    let (idle, _) = p.rss_mb();
+    println!("Tidings idle RSS (SQLite, after setup): {idle:.1} MB");
+    let oa = run(Arc::new(Post { url, bodies }), o.connections, o.secs).await;
+    println!("{}", oa.line("W1 official-account send"));
+    print_ratio("W1/W0 (official account)", &oa, &w0);
+
+    // Mini program: three sends per prepared prepay_id.
+    let (appid, token, users) = app(&p, "miniprogram", o.connections).await?;
+    let t = wx(
+        &p,
+        "/cgi-bin/wxopen/template/add",
+        &token,
+        json!({"id": "AT0002", "keyword_id_list": [3, 4, 5]}),
+    )
+    .await?;
+    let template = t["template_id"].as_str().unwrap_or_default().to_owned();
+    let per_conn =
+        ((oa.rate() * o.secs as f64 * 1.3) / 3.0 / o.connections as f64).ceil() as usize + 1;
+    let grants = prepare_grants(&p, &appid, &users, per_conn).await?;
+    let mini = run(
+        Arc::new(MiniSend {
+            url: format!(
+                "{}/cgi-bin/message/wxopen/template/send?access_token={token}",
+                p.base
+            ),
+            template,
+            users,
+            grants,
+        }),
+        o.connections,
+        o.secs,
+    )
+    .await;
+    println!("{}", mini.line("W1 mini-program send (with grants)"));
+    print_ratio("W1/W0 (mini program)", &mini, &w0);
+    let (rss, peak) = p.rss_mb();
+    println!("Tidings RSS after W1: {rss:.1} MB (peak {peak:.1} MB)");
+    Ok(())
+}
+
+async fn prepare_grants(
+    p: &Proc,
+    appid: &str,
+    users: &[String],
+    per_conn: usize,
+) -> anyhow::Result<Vec<Vec<String>>> {
+    let mut tasks = Vec::new();
+    for u in users {
+        let url = format!("{}/api/v1/apps/{appid}/users/{u}/payments", p.base);
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut ids = Vec::with_capacity(per_conn);
+            for _ in 0..per_conn {
+                let v = admin(&http, reqwest::Method::POST, url.clone(), None).await?;
+                ids.push(v["prepay_id"].as_str().unwrap_or_default().to_owned());
+            }
+            anyhow::Ok(ids)
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(t.await??);
+    }
+    Ok(out)
+}
+
+fn print_ratio(name: &str, a: &Stats, b: &Stats) {
+    println!("{name}: {:.1} %", 100.0 * a.rate() / b.rate());
+}
+
+pub async fn w3(o: &Opts) -> anyhow::Result<()> {
+    println!("## W3: inbox reads under a send load ({} s)", o.secs);
+    let dir = tempfile::tempdir()?;
+    let readers = (o.connections / 4).max(1);
+    let (p, url, bodies, appid, users) = official(&dir, o.connections - readers).await?;
+    let urls = users
+        .iter()
+        .map(|u| format!("{}/api/v1/apps/{appid}/users/{u}/messages?limit=20", p.base))
+        .collect();
+    let sends = tokio::spawn({
+        let (secs, n) = (o.secs, o.connections - readers);
+        async move { run(Arc::new(Post { url, bodies }), n, secs).await }
+    });
+    let reads = run(Arc::new(InboxRead { urls }), readers, o.secs).await;
+    let sends = sends.await?;
+    println!("{}", sends.line("W3 concurrent sends"));
+    println!("{}", reads.line("W3 inbox reads"));
+    Ok(())
+}
