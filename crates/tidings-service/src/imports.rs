@@ -220,6 +220,9 @@ impl Importer {
 
     pub async fn finish(mut self) -> Result<ImportReport, ServiceError> {
         self.flush().await?;
+        if self.report.imported >= IMPORT_BATCH as u64 {
+            self.store.analyze_users().await?;
+        }
         Ok(self.report)
     }
 }

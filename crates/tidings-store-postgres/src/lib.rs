@@ -499,6 +499,16 @@ impl Store for PgStore {
     async fn upsert_users(&self, users: &[User]) -> StoreResult<u64> {
         self.pg_upsert_users(users).await
     }
+    /// Without statistics (a table filled since the last autovacuum
+    /// analyze), PostgreSQL plans a keyset page as a bitmap scan and a sort
+    /// of every later row: O(n) a page instead of an index range.
+    async fn analyze_users(&self) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .batch_execute("ANALYZE users, user_tags, employee_orgs")
+            .await
+            .map_err(backend)
+    }
     async fn delete_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<bool> {
         self.pg_delete_user(appid, openid).await
     }

@@ -361,6 +361,10 @@ pub trait Store: Send + Sync + 'static {
     /// Removes a user with its tags and org paths (its messages stay);
     /// false when there is no such user.
     async fn delete_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<bool>;
+    /// Refreshes the planner's statistics of users and their tags and orgs
+    /// after a bulk change (an import), so that audience pages keep using
+    /// their indexes.
+    async fn analyze_users(&self) -> StoreResult<()>;
     async fn create_tag(&self, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag>;
     async fn list_tags(&self, appid: &AppId) -> StoreResult<Vec<Tag>>;
     async fn rename_tag(&self, appid: &AppId, id: i64, name: &str) -> StoreResult<Option<Tag>>;

@@ -94,6 +94,7 @@ metered! {
     fn mark_read(&self, appid: &AppId, openid: &OpenId, id: i64, now: Timestamp) -> StoreResult<Option<Message>>;
     fn upsert_users(&self, users: &[User]) -> StoreResult<u64>;
     fn delete_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<bool>;
+    fn analyze_users(&self) -> StoreResult<()>;
     fn create_tag(&self, appid: &AppId, name: &str, now: Timestamp) -> StoreResult<Tag>;
     fn list_tags(&self, appid: &AppId) -> StoreResult<Vec<Tag>>;
     fn rename_tag(&self, appid: &AppId, id: i64, name: &str) -> StoreResult<Option<Tag>>;
