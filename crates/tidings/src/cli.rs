@@ -145,8 +145,8 @@ pub struct SendArgs {
     /// The appid sending.
     #[arg(long)]
     pub(crate) app: String,
-    /// One of the app's template ids.
-    #[arg(long)]
+    /// One of the app's template ids (ids may start with a hyphen).
+    #[arg(long, allow_hyphen_values = true)]
     pub(crate) template: String,
     /// The data object, as JSON ({"keyword1": {"value": "..."}}); values may
     /// hold {{PROFILE-field}} and {{PROFILE-field|default}}.
