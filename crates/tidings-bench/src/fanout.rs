@@ -84,7 +84,7 @@ fn report(backend: &str, f: &Fanout, raw_secs: f64) {
     println!("W2-raw bulk insert: {raw:.0} rows/s ({raw_secs:.2} s)");
     println!("W2/W2-raw: {:.1} %", 100.0 * rate / raw);
     println!(
-        "RSS idle {:.1} MB, peak during W2 {:.1} MB",
+        "RSS idle {:.1} MB, peak (VmHWM) by the end of W2 {:.1} MB",
         f.idle_mb, f.peak_mb
     );
 }
@@ -126,10 +126,8 @@ async fn fanout(database_url: &str, o: &Opts) -> anyhow::Result<Fanout> {
                     "data": {"keyword1": {"value": "TIT造舰厂"}, "keyword2": {"value": "2026年11月21日"},
                              "keyword3": {"value": "{{PROFILE-nickname}}的咖啡"}}}))).await?;
     let id = send["id"].as_i64().unwrap_or_default();
-    let mut peak_mb: f64 = 0.0;
     let done = loop {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        peak_mb = peak_mb.max(p.rss_mb().0);
         let s = admin(
             &http,
             reqwest::Method::GET,
@@ -149,7 +147,8 @@ async fn fanout(database_url: &str, o: &Opts) -> anyhow::Result<Fanout> {
     let send_secs = (done["finished_at"].as_i64().unwrap_or(0)
         - done["started_at"].as_i64().unwrap_or(0)) as f64
         / 1000.0;
-    let peak_mb = peak_mb.max(p.rss_mb().1);
+    // VmHWM: the process's peak over its life, the import included.
+    let (_, peak_mb) = p.rss_mb();
     Ok(Fanout {
         users: o.users,
         import_secs,

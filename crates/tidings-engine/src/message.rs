@@ -11,6 +11,9 @@ use crate::template::Template;
 use crate::user::OpenId;
 use crate::{AppId, TemplateId};
 
+/// The name of a workspace card's complain button.
+pub const COMPLAINT_ACTION: &str = "投诉";
+
 /// The longest keyword value, in characters.
 pub const MAX_VALUE_CHARS: usize = 200;
 
@@ -330,6 +333,21 @@ impl Message {
             .get("url")?
             .as_str()?;
         Some(LinkTarget::Url(url.to_owned()))
+    }
+
+    /// Whether the card's `index`th action is its 投诉 (complain) button,
+    /// which files a complaint with the platform instead of opening a page.
+    pub fn is_complaint_action(&self, index: usize) -> bool {
+        self.card
+            .as_ref()
+            .and_then(|c| {
+                c.get("actions")?
+                    .get(index)?
+                    .get("name")?
+                    .as_str()
+                    .map(|n| n == COMPLAINT_ACTION)
+            })
+            .unwrap_or(false)
     }
 
     pub fn target(&self) -> Option<LinkTarget> {

@@ -227,11 +227,7 @@ pub fn example_kind(name: &str) -> ExampleKind {
         ExampleKind::Count
     } else if has(&["电话", "手机", "联系方式"]) {
         ExampleKind::Phone
-    } else if name.ends_with("单号")
-        || name.ends_with("编号")
-        || name.ends_with("号码")
-        || name.ends_with("订单号")
-    {
+    } else if name.ends_with("单号") || name.ends_with("编号") || name.ends_with("号码") {
         ExampleKind::Code
     } else {
         ExampleKind::Any

@@ -108,8 +108,8 @@ pub struct WorkspacePush {
     pub material_id: String,
     pub platforms: Vec<Platform>,
     pub card: Value,
+    /// The requested client ids, qualified by org path as plans show them.
     pub client_ids: Vec<String>,
-    pub scopes: Vec<String>,
 }
 
 /// Checks a push's header and data against the template and renders the

@@ -19,21 +19,6 @@ pub fn router() -> Router<Arc<AppState>> {
     Router::new().route("/r/{token}", get(follow))
 }
 
-/// The 投诉 (complain) button of a workspace card.
-fn is_complaint_action(message: &tidings_engine::Message, index: usize) -> bool {
-    message
-        .card
-        .as_ref()
-        .and_then(|c| {
-            c.get("actions")?
-                .get(index)?
-                .get("name")?
-                .as_str()
-                .map(|n| n == "投诉")
-        })
-        .unwrap_or(false)
-}
-
 /// A card's 投诉 button files a complaint about the message with the
 /// platform (the admins' queue), not with the app that sent it.
 async fn complain(state: &AppState, message: &tidings_engine::Message) -> Response {
@@ -45,7 +30,7 @@ async fn complain(state: &AppState, message: &tidings_engine::Message) -> Respon
             &message.openid,
             message.id,
             tidings_engine::governance::ComplaintReason::Other,
-            Some("投诉".into()),
+            Some(tidings_engine::message::COMPLAINT_ACTION.into()),
         )
         .await;
     match filed {
@@ -86,7 +71,7 @@ async fn follow(
         .get(header::USER_AGENT)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     match state.services.segments.follow(&token, action, ua.as_deref()).await {
-        Ok((message, _)) if action.is_some_and(|i| is_complaint_action(&message, i)) => {
+        Ok((message, _)) if action.is_some_and(|i| message.is_complaint_action(i)) => {
             complain(&state, &message).await
         }
         Ok((_, LinkTarget::Url(url))) => (StatusCode::FOUND, [(header::LOCATION, url)]).into_response(),

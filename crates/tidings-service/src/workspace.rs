@@ -33,11 +33,33 @@ pub struct PushRequest {
     pub platforms: Vec<String>,
 }
 
-/// A push plan: the send record, and the targets as the answer names them.
+/// A push plan: the send record of a workspace push.
 #[derive(Debug, Clone)]
 pub struct PushPlan {
     pub send: SendRecord,
-    pub push: WorkspacePush,
+}
+
+impl PushPlan {
+    /// The plan of a send, if it is a workspace push.
+    fn of(send: SendRecord) -> Option<Self> {
+        send.spec.workspace.is_some().then_some(Self { send })
+    }
+
+    pub fn push(&self) -> &WorkspacePush {
+        self.send
+            .spec
+            .workspace
+            .as_ref()
+            .expect("a plan is a workspace push")
+    }
+
+    /// The org paths the push targets, as requested.
+    pub fn scopes(&self) -> &[String] {
+        match &self.send.spec.audience {
+            Some(Audience::Workspace { scopes, .. }) => scopes,
+            _ => &[],
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -226,7 +248,6 @@ impl WorkspaceService {
             platforms,
             card,
             client_ids: self.qualified(caller, &client_ids, &req.client_ids).await?,
-            scopes,
         };
         let now = self.clock.now();
         let inline = expects <= self.inline_limit;
@@ -246,7 +267,7 @@ impl WorkspaceService {
                     audience: Some(audience),
                     miniprogram: None,
                     marketing_id: None,
-                    workspace: Some(push.clone()),
+                    workspace: Some(push),
                 },
                 expects,
                 created_at: now,
@@ -261,7 +282,7 @@ impl WorkspaceService {
             self.wake.notify_one();
             send
         };
-        Ok(PushPlan { send, push })
+        Ok(PushPlan { send })
     }
 
     /// A push plan of the caller's, as it stands.
@@ -270,18 +291,12 @@ impl WorkspaceService {
         let id: i64 = id
             .parse()
             .map_err(|_| ServiceError::NotFound("push plan"))?;
-        let send = self
-            .store
+        self.store
             .get_send(id)
             .await?
             .filter(|s| s.appid == caller.appid)
-            .ok_or(ServiceError::NotFound("push plan"))?;
-        let push = send
-            .spec
-            .workspace
-            .clone()
-            .ok_or(ServiceError::NotFound("push plan"))?;
-        Ok(PushPlan { send, push })
+            .and_then(PushPlan::of)
+            .ok_or(ServiceError::NotFound("push plan"))
     }
 
     /// The requested client ids qualified by their first org path, as the
@@ -292,17 +307,28 @@ impl WorkspaceService {
         ids: &[OpenId],
         raw: &[String],
     ) -> Result<Vec<String>, ServiceError> {
-        if ids.len() > 100 {
+        if ids.is_empty() || ids.len() > 100 {
             return Ok(raw.to_vec());
         }
-        let mut out = Vec::with_capacity(ids.len());
-        for (id, raw) in ids.iter().zip(raw) {
-            out.push(match self.store.get_user(&caller.appid, id).await? {
-                Some(u) => qualified_client_id(&u),
-                None => raw.clone(),
-            });
-        }
-        Ok(out)
+        let known: std::collections::HashMap<OpenId, String> = self
+            .store
+            .audience_page(
+                &caller.appid,
+                &Audience::OpenIds {
+                    openids: ids.to_vec(),
+                },
+                None,
+                100,
+            )
+            .await?
+            .iter()
+            .map(|u| (u.openid.clone(), qualified_client_id(u)))
+            .collect();
+        Ok(ids
+            .iter()
+            .zip(raw)
+            .map(|(id, raw)| known.get(id).cloned().unwrap_or_else(|| raw.clone()))
+            .collect())
     }
 }
 

@@ -1,8 +1,9 @@
 //! The SQL of workspace templates, employees' org paths and removing users.
 
 use deadpool_postgres::GenericClient;
+use tidings_engine::employee::employee_orgs;
 use tidings_engine::{AppId, OpenId, TemplateId, User, WorkspaceTemplate};
-use tidings_store::rows::{profile_orgs, WsTemplateRow, WS_TEMPLATE_COLUMNS};
+use tidings_store::rows::{WsTemplateRow, WS_TEMPLATE_COLUMNS};
 use tidings_store::StoreResult;
 use tokio_postgres::Row;
 
@@ -29,7 +30,7 @@ fn ws_row(r: &Row) -> WsTemplateRow {
 pub(crate) async fn replace_orgs<C: GenericClient>(tx: &C, users: &[User]) -> StoreResult<()> {
     let (mut appids, mut owners, mut members, mut paths) = (vec![], vec![], vec![], vec![]);
     for u in users {
-        let Some(orgs) = profile_orgs(u) else {
+        let Some(orgs) = employee_orgs(u) else {
             continue;
         };
         appids.push(u.appid.as_str());

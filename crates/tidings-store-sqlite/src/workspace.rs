@@ -1,8 +1,9 @@
 //! The SQL of workspace templates, employees' org paths and removing users.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
+use tidings_engine::employee::employee_orgs;
 use tidings_engine::{AppId, OpenId, TemplateId, User, WorkspaceTemplate};
-use tidings_store::rows::{profile_orgs, WsTemplateRow, WS_TEMPLATE_COLUMNS};
+use tidings_store::rows::{WsTemplateRow, WS_TEMPLATE_COLUMNS};
 use tidings_store::StoreResult;
 
 use crate::backend;
@@ -34,7 +35,7 @@ pub(crate) fn replace_orgs(c: &Connection, users: &[User]) -> StoreResult<()> {
         )
         .map_err(backend)?;
     for u in users {
-        let Some(orgs) = profile_orgs(u) else {
+        let Some(orgs) = employee_orgs(u) else {
             continue;
         };
         delete

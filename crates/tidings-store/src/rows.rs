@@ -856,9 +856,3 @@ impl WsTemplateRow {
         })
     }
 }
-
-/// The org paths an upserted user's profile names, when it names any: the
-/// rows of `employee_orgs` are replaced by them.
-pub fn profile_orgs(u: &User) -> Option<Vec<String>> {
-    tidings_engine::employee::employee_orgs(u)
-}

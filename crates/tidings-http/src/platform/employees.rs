@@ -65,7 +65,7 @@ pub async fn list(
     Path(appid): Path<String>,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<Page>, ApiError> {
-    let (appid, _) = ids(&appid, "x")?;
+    let appid = super::users::appid(&appid)?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let users = state
         .services

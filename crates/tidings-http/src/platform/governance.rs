@@ -268,7 +268,7 @@ pub async fn penalties(
     _: Admin,
     Path(appid): Path<String>,
 ) -> Result<Json<Items<PenaltyView>>, ApiError> {
-    let (appid, _) = ids(&appid, "x")?;
+    let appid = super::users::appid(&appid)?;
     let items = state.services.governance.penalties(&appid).await?;
     Ok(Json(Items {
         items: items.into_iter().map(PenaltyView::from).collect(),
@@ -306,7 +306,7 @@ pub async fn notices(
     Path(appid): Path<String>,
     ApiQuery(q): ApiQuery<NoticeQuery>,
 ) -> Result<Json<Items<NoticeView>>, ApiError> {
-    let (appid, _) = ids(&appid, "x")?;
+    let appid = super::users::appid(&appid)?;
     let items = state
         .services
         .governance

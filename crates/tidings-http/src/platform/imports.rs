@@ -6,7 +6,6 @@ use axum::extract::{Path, Request};
 use axum::http::{header, StatusCode};
 use axum::Json;
 use futures_util::TryStreamExt;
-use tidings_engine::AppId;
 use tidings_service::{ImportError, ImportFormat, ImportKind, ImportReport};
 use tokio_util::io::StreamReader;
 
@@ -38,7 +37,7 @@ async fn run(
     req: Request,
     kind: ImportKind,
 ) -> Result<Json<ImportReport>, ApiError> {
-    let appid = AppId::parse(appid).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let appid = super::users::appid(appid)?;
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)

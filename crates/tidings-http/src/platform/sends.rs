@@ -107,7 +107,7 @@ pub async fn create(
     Path(appid): Path<String>,
     ApiJson(b): ApiJson<CreateSend>,
 ) -> Result<(StatusCode, Json<SendView>), ApiError> {
-    let appid = AppId::parse(&appid).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let appid = super::users::appid(&appid)?;
     let send = state
         .services
         .segments
@@ -140,7 +140,7 @@ pub async fn list(
     q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Page<SendView>>, ApiError> {
     let q = query(q)?;
-    let appid = AppId::parse(&appid).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let appid = super::users::appid(&appid)?;
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let sends = state
         .services

@@ -42,9 +42,14 @@ impl From<User> for UserView {
     }
 }
 
+/// An appid from the path, refused with 400.
+pub(crate) fn appid(raw: &str) -> Result<AppId, ApiError> {
+    AppId::parse(raw).map_err(|e| ApiError::invalid(e.to_string()))
+}
+
 pub(crate) fn ids(appid: &str, openid: &str) -> Result<(AppId, OpenId), ApiError> {
     Ok((
-        AppId::parse(appid).map_err(|e| ApiError::invalid(e.to_string()))?,
+        self::appid(appid)?,
         OpenId::parse(openid).map_err(|e| ApiError::invalid(e.to_string()))?,
     ))
 }
@@ -55,7 +60,7 @@ pub async fn create(
     Path(appid): Path<String>,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
-    let appid = AppId::parse(&appid).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let appid = self::appid(&appid)?;
     let user = state
         .services
         .users

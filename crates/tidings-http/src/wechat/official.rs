@@ -189,16 +189,11 @@ pub struct SendBody {
     client_msg_id: Option<String>,
 }
 
-#[derive(Serialize)]
-pub struct Sent {
-    msgid: i64,
-}
-
 pub async fn send(
     axum::extract::State(state): State,
     WxCaller(caller): WxCaller,
     WxJson(b): WxJson<SendBody>,
-) -> Result<WxOk<Sent>, WxError> {
+) -> Result<WxOk<super::send::Sent>, WxError> {
     let msgid = state
         .services
         .official
@@ -214,5 +209,5 @@ pub async fn send(
             },
         )
         .await?;
-    Ok(WxOk(Sent { msgid }))
+    Ok(WxOk(super::send::Sent { msgid }))
 }

@@ -38,7 +38,7 @@ impl From<SendBody> for SendRequest {
 /// `msgid` is an extension; WeChat clients ignore fields they do not know.
 #[derive(Serialize)]
 pub struct Sent {
-    msgid: i64,
+    pub(super) msgid: i64,
 }
 
 pub async fn send(

@@ -47,22 +47,22 @@ pub struct PlanView {
 
 impl From<PushPlan> for PlanView {
     fn from(p: PushPlan) -> Self {
-        let s = p.send;
+        let s = &p.send;
         let created = s.created_at.as_millis();
         Self {
             domain_id: DOMAIN_ID,
             org_id: s.appid.as_str().to_owned(),
             id: s.id.to_string(),
             app_id: s.appid.as_str().to_owned(),
-            material_id: p.push.material_id,
+            material_id: p.push().material_id.clone(),
             expects: s.expects,
             fails: s.fails,
             oks: s.oks,
             create_time: created,
             refresh_time: s.finished_at.map_or(0, |t| t.as_millis()),
             expect_time: created + EXPECT_WITHIN_MS,
-            scopes: p.push.scopes,
-            client_ids: p.push.client_ids,
+            scopes: p.scopes().to_vec(),
+            client_ids: p.push().client_ids.clone(),
             state: s.state.as_str(),
         }
     }
