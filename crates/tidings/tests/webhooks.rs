@@ -20,6 +20,7 @@ backend_tests!(
     dead_deliveries_can_be_replayed,
     lifecycle_events_reach_subscribers,
     internal_endpoints_are_refused,
+    penalties_are_announced,
 );
 
 /// A request the receiver got.
@@ -300,4 +301,43 @@ async fn internal_endpoints_are_refused(db: TestDb) {
         json_of(s.admin(Method::GET, &format!("/api/v1/apps/{}/webhooks", m.appid))).await;
     assert_eq!(list["items"], json!([]));
     s.stop().await;
+}
+
+/// A confirmed complaint reaches the app's endpoint as `app.penalized`.
+async fn penalties_are_announced(db: TestDb) {
+    let s = TestServer::start_with(&db, loopback).await;
+    let m = s.mini_program().await;
+    let t = s.purchase_template(&m.token).await;
+    let port = free_port();
+    let mut rx = receiver(port, Arc::new(AtomicU16::new(200))).await;
+    register(&s, &m.appid, port, json!(["app.penalized"])).await;
+    let msg = send_one(&s, &m, &t).await;
+    let c = json_of(
+        s.admin(
+            Method::POST,
+            &format!(
+                "/api/v1/apps/{}/users/{}/messages/{msg}/complaints",
+                m.appid, m.openid
+            ),
+        )
+        .json(&json!({"reason": "harassment"})),
+    )
+    .await;
+    let confirmed = json_of(s.admin(
+        Method::POST,
+        &format!("/api/v1/complaints/{}/confirm", c["id"]),
+    ))
+    .await;
+    let got = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("the event arrives")
+        .expect("receiver open");
+    let event: Value = serde_json::from_slice(&got.body).unwrap();
+    assert_eq!(event["type"], "app.penalized");
+    assert_eq!(event["data"]["appid"], m.appid.as_str());
+    assert_eq!(event["data"]["nth"], 1);
+    assert_eq!(event["data"]["action"], "delete_template");
+    assert_eq!(event["data"]["template_id"], t.as_str());
+    assert_eq!(event["data"]["penalty_id"], confirmed["penalty"]["id"]);
+    assert!(got.headers.contains_key("webhook-signature"));
 }
