@@ -107,7 +107,7 @@ impl Store for SqliteStore {
     async fn get_setting(&self, key: &str) -> StoreResult<Option<String>> {
         let key = key.to_owned();
         self.readers
-            .read(move |c| queries::get_setting(c, &key))
+            .lookup(move |c| queries::get_setting(c, &key))
             .await
     }
 
@@ -135,7 +135,7 @@ impl Store for SqliteStore {
     async fn get_app(&self, appid: &AppId) -> StoreResult<Option<App>> {
         let appid = appid.clone();
         self.readers
-            .read(move |c| queries::get_app(c, &appid))
+            .lookup(move |c| queries::get_app(c, &appid))
             .await
     }
 
@@ -187,7 +187,7 @@ impl Store for SqliteStore {
     async fn get_token(&self, hash: &TokenHash) -> StoreResult<Option<TokenRecord>> {
         let hash = *hash;
         self.readers
-            .read(move |c| queries::get_token(c, &hash))
+            .lookup(move |c| queries::get_token(c, &hash))
             .await
     }
 
@@ -238,7 +238,7 @@ impl Store for SqliteStore {
     async fn get_template(&self, id: &TemplateId) -> StoreResult<Option<Template>> {
         let id = id.clone();
         self.readers
-            .read(move |c| sends::get_template(c, &id))
+            .lookup(move |c| sends::get_template(c, &id))
             .await
     }
 
@@ -271,7 +271,7 @@ impl Store for SqliteStore {
     async fn get_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>> {
         let (appid, openid) = (appid.clone(), openid.clone());
         self.readers
-            .read(move |c| sends::get_user(c, &appid, &openid))
+            .lookup(move |c| sends::get_user(c, &appid, &openid))
             .await
     }
 

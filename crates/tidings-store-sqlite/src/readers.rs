@@ -34,6 +34,31 @@ impl Readers {
         }))
     }
 
+    /// Runs a point lookup (one row by an indexed key) on the calling
+    /// thread when a reader is idle: such a query takes microseconds, less
+    /// than handing it to a blocking thread and waking the caller again.
+    /// With every reader busy it queues like [`Readers::read`].
+    pub(crate) async fn lookup<T, F>(self: &Arc<Self>, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let Ok(permit) = self.permits.try_acquire() else {
+            return self.read(f).await;
+        };
+        let conn = self
+            .idle
+            .lock()
+            .expect("reader pool lock")
+            .pop()
+            .expect("a permit guarantees an idle reader");
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&conn)))
+            .unwrap_or_else(|_| Err(StoreError::Backend("a read job panicked".into())));
+        self.idle.lock().expect("reader pool lock").push(conn);
+        drop(permit);
+        out
+    }
+
     /// Runs `f` on an idle reader, off the async threads.
     pub(crate) async fn read<T, F>(self: &Arc<Self>, f: F) -> StoreResult<T>
     where
