@@ -46,15 +46,7 @@ impl Readers {
         let Ok(permit) = self.permits.try_acquire() else {
             return self.read(f).await;
         };
-        let conn = self
-            .idle
-            .lock()
-            .expect("reader pool lock")
-            .pop()
-            .expect("a permit guarantees an idle reader");
-        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&conn)))
-            .unwrap_or_else(|_| Err(StoreError::Backend("a read job panicked".into())));
-        self.idle.lock().expect("reader pool lock").push(conn);
+        let out = self.on_idle(f);
         drop(permit);
         out
     }
@@ -71,21 +63,24 @@ impl Readers {
             .await
             .map_err(|_| StoreError::Closed)?;
         let pool = Arc::clone(self);
-        let outcome = tokio::task::spawn_blocking(move || {
-            let conn = pool
-                .idle
-                .lock()
-                .expect("reader pool lock")
-                .pop()
-                .expect("a permit guarantees an idle reader");
-            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&conn)))
-                .unwrap_or_else(|_| Err(StoreError::Backend("a read job panicked".into())));
-            pool.idle.lock().expect("reader pool lock").push(conn);
-            out
-        })
-        .await
-        .map_err(|e| StoreError::Backend(format!("reader task failed: {e}")))?;
+        let outcome = tokio::task::spawn_blocking(move || pool.on_idle(f))
+            .await
+            .map_err(|e| StoreError::Backend(format!("reader task failed: {e}")))?;
         drop(permit);
         outcome
+    }
+
+    /// Runs `f` on an idle connection; the caller holds a permit.
+    fn on_idle<T>(&self, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let conn = self
+            .idle
+            .lock()
+            .expect("reader pool lock")
+            .pop()
+            .expect("a permit guarantees an idle reader");
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&conn)))
+            .unwrap_or_else(|_| Err(StoreError::Backend("a read job panicked".into())));
+        self.idle.lock().expect("reader pool lock").push(conn);
+        out
     }
 }
