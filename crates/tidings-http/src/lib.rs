@@ -7,12 +7,14 @@
 mod body;
 mod client_ip;
 mod envelope;
+mod inbox;
 mod links;
 mod marketing;
 mod observability;
 mod openapi;
 mod platform;
 mod request_id;
+mod ui;
 mod wechat;
 mod workspace;
 
@@ -55,6 +57,8 @@ pub fn router(state: AppState) -> Router {
         .nest("/v1", workspace::router())
         .merge(observability::router())
         .merge(links::router())
+        .nest("/inbox/api", inbox::router())
+        .merge(ui::router())
         .fallback(platform::not_found)
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -62,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         ))
         // Streamed imports of millions of lines take longer than any timeout.
         .merge(Router::new().nest("/api/v1", platform::streaming_router()))
+        .merge(Router::new().nest("/inbox/api", inbox::streaming_router()))
         .with_state(state)
         .layer(axum::middleware::from_fn(observability::track))
         .layer(axum::middleware::from_fn(request_id::assign))

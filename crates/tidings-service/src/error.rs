@@ -39,6 +39,8 @@ pub enum ServiceError {
 
     #[error("admin key missing or wrong")]
     Unauthorized,
+    #[error("inbox pass missing, unknown or expired")]
+    InboxPassInvalid,
 
     #[error("api unauthorized: {0}")]
     ApiUnauthorized(&'static str),

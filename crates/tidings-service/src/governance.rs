@@ -117,7 +117,7 @@ impl GovernanceService {
         if let Some(a) = &appid {
             self.apps.get(a).await?;
         }
-        let (existing, _) = self.store.library_page(0, u32::MAX).await?;
+        let (existing, _) = self.store.library_page(0, u32::MAX, "").await?;
         let (state, violations) =
             review(&title, &keywords, existing.iter().map(|t| t.title.as_str()));
         let now = self.clock.now();

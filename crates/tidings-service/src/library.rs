@@ -38,10 +38,27 @@ impl LibraryService {
         offset: u32,
         count: u32,
     ) -> Result<(Vec<LibraryTitle>, u64), ServiceError> {
+        self.search("", offset, count).await
+    }
+
+    /// A page of the titles containing `search` (every title when it is
+    /// empty) and how many there are. `count` is 1 to 20.
+    pub async fn search(
+        &self,
+        search: &str,
+        offset: u32,
+        count: u32,
+    ) -> Result<(Vec<LibraryTitle>, u64), ServiceError> {
         if !(1..=MAX_LIBRARY_PAGE).contains(&count) {
             return Err(ParseError::new("count", "must be 1 to 20").into());
         }
-        Ok(self.store.library_page(offset, count).await?)
+        if search.chars().count() > 50 {
+            return Err(ParseError::new("q", "must be at most 50 characters").into());
+        }
+        Ok(self
+            .store
+            .library_page(offset, count, search.trim())
+            .await?)
     }
 
     pub async fn get(&self, raw_id: &str) -> Result<LibraryTitle, ServiceError> {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tidings_engine::message::{check_page, check_url, render, LinkTarget};
 use tidings_engine::segment::personalize;
 use tidings_engine::{AppId, AppKind, Clock, Message, SendRecord, SendSpec, User};
-use tidings_store::{Click, NewSend, Store};
+use tidings_store::{Click, NewSend, Store, TimelineBucket};
 use tokio::sync::Notify;
 
 use crate::apps::AppService;
@@ -34,6 +34,9 @@ pub struct SegmentService {
 
 /// Statuses a recipient can be in.
 pub const RECIPIENT_STATUSES: [&str; 4] = ["delivered", "read", "clicked", "failed"];
+
+/// The most buckets one timeline holds.
+pub const MAX_TIMELINE_BUCKETS: u32 = 1000;
 
 impl SegmentService {
     pub(crate) fn new(
@@ -182,6 +185,25 @@ impl SegmentService {
         Ok(self
             .store
             .list_clicks(id, after, limit.clamp(1, 1000))
+            .await?)
+    }
+
+    /// A send's sent, read and clicked counts per `bucket_secs` (1 s to 1
+    /// day), oldest first, at most [`MAX_TIMELINE_BUCKETS`] buckets.
+    pub async fn timeline(
+        &self,
+        id: i64,
+        bucket_secs: u32,
+    ) -> Result<Vec<TimelineBucket>, ServiceError> {
+        if !(1..=86_400).contains(&bucket_secs) {
+            return Err(
+                tidings_engine::ParseError::new("bucket_secs", "must be 1 to 86400").into(),
+            );
+        }
+        self.get(id).await?;
+        Ok(self
+            .store
+            .send_timeline(id, i64::from(bucket_secs) * 1000, MAX_TIMELINE_BUCKETS)
             .await?)
     }
 

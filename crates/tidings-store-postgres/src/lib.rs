@@ -2,6 +2,7 @@
 //! Several Tidings nodes may share the database; writes that must be
 //! serialized per app lock the app's row.
 
+mod console;
 mod events;
 mod governance;
 mod marketing;
@@ -17,15 +18,15 @@ use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tidings_engine::governance::{Complaint, Notice, Penalty, Proposal};
 use tidings_engine::{
-    App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, Platform,
-    SecretHash, SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane,
-    TokenRecord, User, Webhook, WorkspaceTemplate,
+    App, AppId, Audience, Grant, InboxPass, LibraryTitle, MarketingTemplate, Message, OpenId,
+    Platform, SecretHash, SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash,
+    TokenLane, TokenRecord, User, Webhook, WorkspaceTemplate,
 };
 use tidings_store::rows::{encode_pages, AppRow, TokenRow, APP_COLUMNS, TOKEN_COLUMNS};
 use tidings_store::{
     AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
     IssueToken, NewMessage, NewSend, SendOutcome, SendStats, Store, StoreError, StoreResult,
-    TemplateInsert,
+    TemplateInsert, TimelineBucket,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
@@ -430,8 +431,13 @@ impl Store for PgStore {
     async fn load_library(&self, titles: &[LibraryTitle]) -> StoreResult<u64> {
         self.pg_load_library(titles).await
     }
-    async fn library_page(&self, offset: u32, count: u32) -> StoreResult<(Vec<LibraryTitle>, u64)> {
-        self.pg_library_page(offset, count).await
+    async fn library_page(
+        &self,
+        offset: u32,
+        count: u32,
+        search: &str,
+    ) -> StoreResult<(Vec<LibraryTitle>, u64)> {
+        self.pg_library_page(offset, count, search).await
     }
     async fn library_title(&self, id: &TitleId) -> StoreResult<Option<LibraryTitle>> {
         self.pg_library_title(id).await
@@ -603,6 +609,20 @@ impl Store for PgStore {
         limit: u32,
     ) -> StoreResult<Vec<Click>> {
         self.pg_list_clicks(send_id, after, limit).await
+    }
+    async fn send_timeline(
+        &self,
+        send_id: i64,
+        bucket_ms: i64,
+        max_buckets: u32,
+    ) -> StoreResult<Vec<TimelineBucket>> {
+        self.pg_send_timeline(send_id, bucket_ms, max_buckets).await
+    }
+    async fn insert_inbox_pass(&self, pass: &InboxPass) -> StoreResult<()> {
+        self.pg_insert_inbox_pass(pass).await
+    }
+    async fn inbox_pass(&self, hash: &TokenHash) -> StoreResult<Option<InboxPass>> {
+        self.pg_inbox_pass(hash).await
     }
     async fn create_webhook(
         &self,

@@ -325,4 +325,17 @@ CREATE TABLE notices (
 CREATE INDEX notices_app ON notices (appid, id);
 "#,
     },
+    Migration {
+        version: 8,
+        name: "inbox passes",
+        sql: r#"
+CREATE TABLE inbox_passes (
+    hash       TEXT PRIMARY KEY,
+    appid      TEXT NOT NULL REFERENCES apps (appid),
+    openid     TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+"#,
+    },
 ];

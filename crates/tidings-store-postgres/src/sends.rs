@@ -14,7 +14,7 @@ use tokio_postgres::Row;
 
 use crate::{backend, PgStore};
 
-fn library_row(r: &Row) -> LibraryRow {
+pub(crate) fn library_row(r: &Row) -> LibraryRow {
     LibraryRow {
         id: r.get(0),
         num: r.get(1),
@@ -79,31 +79,6 @@ impl PgStore {
         }
         tx.commit().await.map_err(backend)?;
         Ok(added)
-    }
-
-    pub(crate) async fn pg_library_page(
-        &self,
-        offset: u32,
-        count: u32,
-    ) -> StoreResult<(Vec<LibraryTitle>, u64)> {
-        let client = self.client().await?;
-        let total: i64 = client
-            .query_one("SELECT COUNT(*) FROM library_titles", &[])
-            .await
-            .map_err(backend)?
-            .get(0);
-        let rows = client
-            .query(
-                "SELECT id, num, title, keywords FROM library_titles ORDER BY num LIMIT $1 OFFSET $2",
-                &[&i64::from(count), &i64::from(offset)],
-            )
-            .await
-            .map_err(backend)?;
-        let titles = rows
-            .iter()
-            .map(|r| library_row(r).into_title())
-            .collect::<StoreResult<Vec<_>>>()?;
-        Ok((titles, total as u64))
     }
 
     pub(crate) async fn pg_library_title(&self, id: &TitleId) -> StoreResult<Option<LibraryTitle>> {

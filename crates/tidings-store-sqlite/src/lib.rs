@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one file, WAL journal, `synchronous=FULL`,
 //! one writer thread that group-commits, and a small pool of readers.
 
+mod console;
 mod events;
 mod governance;
 mod marketing;
@@ -20,14 +21,14 @@ use async_trait::async_trait;
 use rusqlite::Connection;
 use tidings_engine::governance::{Complaint, Notice, Penalty, Proposal};
 use tidings_engine::{
-    App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, Platform,
-    SecretHash, SendRecord, Tag, Template, TemplateId as WsId, TemplateId, Timestamp, TitleId,
-    TokenHash, TokenLane, TokenRecord, User, Webhook, WorkspaceTemplate,
+    App, AppId, Audience, Grant, InboxPass, LibraryTitle, MarketingTemplate, Message, OpenId,
+    Platform, SecretHash, SendRecord, Tag, Template, TemplateId as WsId, TemplateId, Timestamp,
+    TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook, WorkspaceTemplate,
 };
 use tidings_store::{
     AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
     IssueToken, NewMessage, NewSend, SendOutcome, SendStats, Store, StoreError, StoreResult,
-    TemplateInsert,
+    TemplateInsert, TimelineBucket,
 };
 
 use readers::Readers;
@@ -215,9 +216,15 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn library_page(&self, offset: u32, count: u32) -> StoreResult<(Vec<LibraryTitle>, u64)> {
+    async fn library_page(
+        &self,
+        offset: u32,
+        count: u32,
+        search: &str,
+    ) -> StoreResult<(Vec<LibraryTitle>, u64)> {
+        let search = search.to_owned();
         self.readers
-            .read(move |c| sends::library_page(c, offset, count))
+            .read(move |c| console::library_page(c, offset, count, &search))
             .await
     }
 
@@ -514,6 +521,31 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<Click>> {
         self.readers
             .read(move |c| segments::list_clicks(c, send_id, after, limit))
+            .await
+    }
+
+    async fn send_timeline(
+        &self,
+        send_id: i64,
+        bucket_ms: i64,
+        max_buckets: u32,
+    ) -> StoreResult<Vec<TimelineBucket>> {
+        self.readers
+            .read(move |c| console::send_timeline(c, send_id, bucket_ms, max_buckets))
+            .await
+    }
+
+    async fn insert_inbox_pass(&self, pass: &InboxPass) -> StoreResult<()> {
+        let pass = pass.clone();
+        self.writer
+            .write(move |c| console::insert_inbox_pass(c, &pass))
+            .await
+    }
+
+    async fn inbox_pass(&self, hash: &TokenHash) -> StoreResult<Option<InboxPass>> {
+        let hash = *hash;
+        self.readers
+            .lookup(move |c| console::inbox_pass(c, &hash))
             .await
     }
 

@@ -14,7 +14,7 @@ use tidings_store::{NewMessage, SendOutcome, StoreResult, TemplateInsert};
 
 use crate::backend;
 
-fn library_row(r: &Row<'_>) -> rusqlite::Result<LibraryRow> {
+pub(crate) fn library_row(r: &Row<'_>) -> rusqlite::Result<LibraryRow> {
     Ok(LibraryRow {
         id: r.get(0)?,
         num: r.get(1)?,
@@ -73,27 +73,6 @@ pub(crate) fn load_library(c: &Connection, titles: &[LibraryTitle]) -> StoreResu
             .map_err(backend)? as u64;
     }
     Ok(added)
-}
-
-pub(crate) fn library_page(
-    c: &Connection,
-    offset: u32,
-    count: u32,
-) -> StoreResult<(Vec<LibraryTitle>, u64)> {
-    let total: i64 = c
-        .query_row("SELECT COUNT(*) FROM library_titles", [], |r| r.get(0))
-        .map_err(backend)?;
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT id, num, title, keywords FROM library_titles ORDER BY num LIMIT ?1 OFFSET ?2",
-        )
-        .map_err(backend)?;
-    let titles = stmt
-        .query_map(params![count, offset], library_row)
-        .map_err(backend)?
-        .map(|r| r.map_err(backend).and_then(LibraryRow::into_title))
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok((titles, total as u64))
 }
 
 pub(crate) fn library_title(c: &Connection, id: &TitleId) -> StoreResult<Option<LibraryTitle>> {

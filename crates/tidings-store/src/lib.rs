@@ -5,11 +5,13 @@ use async_trait::async_trait;
 use thiserror::Error;
 use tidings_engine::governance::{Complaint, Notice, Penalty, Proposal};
 use tidings_engine::{
-    App, AppId, AppName, Audience, Grant, GrantId, LibraryTitle, MarketingTemplate, Message,
-    OpenId, Pages, Platform, Row, SecretHash, SendRecord, SendSpec, Tag, Template, TemplateId,
-    Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook, WorkspaceTemplate,
+    App, AppId, AppName, Audience, Grant, GrantId, InboxPass, LibraryTitle, MarketingTemplate,
+    Message, OpenId, Pages, Platform, Row, SecretHash, SendRecord, SendSpec, Tag, Template,
+    TemplateId, Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
+    WorkspaceTemplate,
 };
 
+pub mod console_rows;
 pub mod governance_rows;
 pub mod metered;
 pub mod migrations;
@@ -215,6 +217,15 @@ pub struct Delivery {
     pub updated_at: Timestamp,
 }
 
+/// One bucket of a send's timeline: its start (ms) and what happened in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct TimelineBucket {
+    pub at: i64,
+    pub sent: i64,
+    pub read: i64,
+    pub clicked: i64,
+}
+
 /// A followed tracking link.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Click {
@@ -297,8 +308,14 @@ pub trait Store: Send + Sync + 'static {
 
     /// Adds the titles the store lacks (by id); returns how many were added.
     async fn load_library(&self, titles: &[LibraryTitle]) -> StoreResult<u64>;
-    /// Titles in id order from `offset`, and how many there are in all.
-    async fn library_page(&self, offset: u32, count: u32) -> StoreResult<(Vec<LibraryTitle>, u64)>;
+    /// Titles in id order from `offset` whose title contains `search` (all
+    /// when it is empty), and how many such titles there are.
+    async fn library_page(
+        &self,
+        offset: u32,
+        count: u32,
+        search: &str,
+    ) -> StoreResult<(Vec<LibraryTitle>, u64)>;
     async fn library_title(&self, id: &TitleId) -> StoreResult<Option<LibraryTitle>>;
 
     /// Adds a template unless its app has `max_per_app` already.
@@ -429,6 +446,18 @@ pub trait Store: Send + Sync + 'static {
         after: Option<i64>,
         limit: u32,
     ) -> StoreResult<Vec<Click>>;
+    /// A send's messages counted per `bucket_ms`: sent by their creation,
+    /// read by their first read, clicked by their first click; oldest
+    /// bucket first, at most `max_buckets`.
+    async fn send_timeline(
+        &self,
+        send_id: i64,
+        bucket_ms: i64,
+        max_buckets: u32,
+    ) -> StoreResult<Vec<TimelineBucket>>;
+
+    async fn insert_inbox_pass(&self, pass: &InboxPass) -> StoreResult<()>;
+    async fn inbox_pass(&self, hash: &TokenHash) -> StoreResult<Option<InboxPass>>;
 
     async fn create_webhook(
         &self,

@@ -9,14 +9,15 @@ use std::time::Instant;
 use async_trait::async_trait;
 use tidings_engine::governance::{Complaint, Notice, Penalty, Proposal};
 use tidings_engine::{
-    App, AppId, Audience, Grant, LibraryTitle, MarketingTemplate, Message, OpenId, Platform,
-    SecretHash, SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash, TokenLane,
-    TokenRecord, User, Webhook, WorkspaceTemplate,
+    App, AppId, Audience, Grant, InboxPass, LibraryTitle, MarketingTemplate, Message, OpenId,
+    Platform, SecretHash, SendRecord, Tag, Template, TemplateId, Timestamp, TitleId, TokenHash,
+    TokenLane, TokenRecord, User, Webhook, WorkspaceTemplate,
 };
 
 use crate::{
     AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
     IssueToken, NewMessage, NewSend, SendOutcome, SendStats, Store, StoreResult, TemplateInsert,
+    TimelineBucket,
 };
 
 pub struct Metered {
@@ -79,7 +80,7 @@ metered! {
     fn current_token(&self, appid: &AppId, lane: TokenLane) -> StoreResult<Option<TokenRecord>>;
     fn prune_tokens(&self, before: Timestamp) -> StoreResult<u64>;
     fn load_library(&self, titles: &[LibraryTitle]) -> StoreResult<u64>;
-    fn library_page(&self, offset: u32, count: u32) -> StoreResult<(Vec<LibraryTitle>, u64)>;
+    fn library_page(&self, offset: u32, count: u32, search: &str) -> StoreResult<(Vec<LibraryTitle>, u64)>;
     fn library_title(&self, id: &TitleId) -> StoreResult<Option<LibraryTitle>>;
     fn insert_template(&self, template: &Template, max_per_app: u32) -> StoreResult<TemplateInsert>;
     fn get_template(&self, id: &TemplateId) -> StoreResult<Option<Template>>;
@@ -113,6 +114,9 @@ metered! {
     fn message_by_link(&self, token: &str) -> StoreResult<Option<Message>>;
     fn record_click(&self, message: &Message, url: &str, user_agent: Option<&str>, now: Timestamp) -> StoreResult<Click>;
     fn list_clicks(&self, send_id: i64, after: Option<i64>, limit: u32) -> StoreResult<Vec<Click>>;
+    fn send_timeline(&self, send_id: i64, bucket_ms: i64, max_buckets: u32) -> StoreResult<Vec<TimelineBucket>>;
+    fn insert_inbox_pass(&self, pass: &InboxPass) -> StoreResult<()>;
+    fn inbox_pass(&self, hash: &TokenHash) -> StoreResult<Option<InboxPass>>;
     fn create_webhook(&self, appid: &AppId, url: &str, secret: &str, event_types: &[String], now: Timestamp) -> StoreResult<Webhook>;
     fn list_webhooks(&self, appid: &AppId) -> StoreResult<Vec<Webhook>>;
     fn delete_webhook(&self, appid: &AppId, id: i64, now: Timestamp) -> StoreResult<bool>;

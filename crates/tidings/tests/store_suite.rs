@@ -35,6 +35,9 @@ backend_tests!(
     marketing_templates_round_trip,
     workspace_templates_round_trip,
     employees_keep_their_org_paths,
+    library_search_matches_part_of_a_title,
+    send_timelines_count_per_bucket,
+    inbox_passes_are_found_by_hash,
 );
 
 async fn store(db: &TestDb) -> Arc<dyn Store> {
@@ -342,7 +345,7 @@ async fn library_loads_once_and_pages_in_order(db: TestDb) {
     // Opening the store does not load the library; the service does.
     let lib = builtin_library();
     let first = s.load_library(&lib).await.unwrap();
-    let (_, total) = s.library_page(0, 1).await.unwrap();
+    let (_, total) = s.library_page(0, 1, "").await.unwrap();
     assert_eq!(total, lib.len() as u64);
     assert!(first <= lib.len() as u64);
     assert_eq!(
@@ -350,7 +353,7 @@ async fn library_loads_once_and_pages_in_order(db: TestDb) {
         0,
         "loading again adds nothing"
     );
-    let (page, _) = s.library_page(1, 3).await.unwrap();
+    let (page, _) = s.library_page(1, 3, "").await.unwrap();
     let ids: Vec<_> = page.iter().map(|t| t.id.as_str().to_owned()).collect();
     assert_eq!(ids, ["AT0002", "AT0003", "AT0004"]);
     let at2 = s.library_title(&lib[1].id).await.unwrap().unwrap();
@@ -815,4 +818,99 @@ async fn employees_keep_their_org_paths(db: TestDb) {
             .unwrap(),
         1
     );
+}
+
+async fn library_search_matches_part_of_a_title(db: TestDb) {
+    let s = store(&db).await;
+    let lib = builtin_library();
+    s.load_library(&lib).await.unwrap();
+    let expected: Vec<_> = lib.iter().filter(|t| t.title.contains("订单")).collect();
+    assert!(expected.len() > 1 && expected.len() < lib.len());
+    let (page, total) = s.library_page(0, 100, "订单").await.unwrap();
+    assert_eq!(total, expected.len() as u64);
+    assert_eq!(
+        page.iter().map(|t| &t.id).collect::<Vec<_>>(),
+        expected.iter().map(|t| &t.id).collect::<Vec<_>>()
+    );
+    let (second, _) = s.library_page(1, 1, "订单").await.unwrap();
+    assert_eq!(second[0].id, expected[1].id, "pages within the matches");
+    let (none, zero) = s.library_page(0, 10, "没有这样的标题").await.unwrap();
+    assert!(none.is_empty());
+    assert_eq!(zero, 0);
+    // LIKE wildcards are plain characters here.
+    assert_eq!(s.library_page(0, 10, "%").await.unwrap().1, 0);
+}
+
+async fn send_timelines_count_per_bucket(db: TestDb) {
+    let s = store(&db).await;
+    let (_, u, g) = user_with_grant(&s, GrantKind::Payment).await;
+    let mut m = message(&u, &g, at(5), 100);
+    m.link_token = Some(tidings_engine::message::new_link_token());
+    let SendOutcome::Sent { id } = s.send_message(&m).await.unwrap() else {
+        panic!("not sent");
+    };
+    let stored = s
+        .list_messages(&u.appid, &u.openid, None, None, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(stored.id, id);
+    let send_id = stored.send_id.expect("a single send has a record");
+    s.mark_read(&u.appid, &u.openid, id, at(70)).await.unwrap();
+    s.record_click(&stored, "pages/index/index", None, at(130))
+        .await
+        .unwrap();
+    s.record_click(&stored, "pages/index/index", None, at(131))
+        .await
+        .unwrap();
+    let minute = |secs: i64| at(secs).as_millis() / 60_000 * 60_000;
+    let buckets = s.send_timeline(send_id, 60_000, 100).await.unwrap();
+    let seen: Vec<_> = buckets
+        .iter()
+        .map(|b| (b.at, b.sent, b.read, b.clicked))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (minute(5), 1, 0, 0),
+            (minute(70), 0, 1, 0),
+            (minute(130), 0, 0, 1)
+        ],
+        "a second click does not count twice"
+    );
+    let day = s.send_timeline(send_id, 86_400_000, 100).await.unwrap();
+    assert_eq!(day.len(), 1);
+    assert_eq!((day[0].sent, day[0].read, day[0].clicked), (1, 1, 1));
+    assert_eq!(s.send_timeline(send_id, 60_000, 2).await.unwrap().len(), 2);
+    assert!(s
+        .send_timeline(send_id + 1000, 60_000, 10)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn inbox_passes_are_found_by_hash(db: TestDb) {
+    let s = store(&db).await;
+    let (_, u, _) = user_with_grant(&s, GrantKind::Payment).await;
+    let token = AccessToken::generate();
+    let pass = tidings_engine::InboxPass {
+        hash: token.hash(),
+        appid: u.appid.clone(),
+        openid: u.openid.clone(),
+        created_at: at(0),
+        expires_at: at(3600),
+    };
+    s.insert_inbox_pass(&pass).await.unwrap();
+    assert_eq!(
+        s.inbox_pass(&token.hash()).await.unwrap(),
+        Some(pass.clone())
+    );
+    assert_eq!(
+        s.inbox_pass(&AccessToken::generate().hash()).await.unwrap(),
+        None
+    );
+    assert!(matches!(
+        s.insert_inbox_pass(&pass).await,
+        Err(StoreError::Conflict(_))
+    ));
 }

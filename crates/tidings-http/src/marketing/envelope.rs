@@ -26,7 +26,11 @@ impl Dialect for Marketing {
         };
         let code = match e {
             E::TokenMissing => 10001,
-            E::TokenInvalid | E::TokenExpired | E::AppDisabled | E::Unauthorized => 10002,
+            E::TokenInvalid
+            | E::TokenExpired
+            | E::AppDisabled
+            | E::Unauthorized
+            | E::InboxPassInvalid => 10002,
             E::ApiUnauthorized(_) | E::Banned { .. } => 10004,
             E::Invalid(_) | E::InvalidData(_) | E::InvalidPage(_) => 20001,
             E::NotFound(_) | E::TemplateNotFound | E::UnknownUser | E::NoEmployees => 20002,

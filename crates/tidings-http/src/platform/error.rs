@@ -54,6 +54,9 @@ impl From<ServiceError> for ApiError {
                 "not_found",
                 format!("{what} not found"),
             ),
+            E::TemplateNotFound => {
+                Self::new(StatusCode::NOT_FOUND, "not_found", "template not found")
+            }
             E::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             E::Banned { .. } => Self::new(StatusCode::FORBIDDEN, "banned", e.to_string()),
             E::ApiUnauthorized(_) => {
@@ -64,6 +67,9 @@ impl From<ServiceError> for ApiError {
                 "unauthorized",
                 "send the admin key as Authorization: Bearer <key>",
             ),
+            E::InboxPassInvalid => {
+                Self::new(StatusCode::UNAUTHORIZED, "invalid_pass", e.to_string())
+            }
             E::TooManyFailures { .. } | E::TokenQuotaReached => {
                 Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", e.to_string())
             }

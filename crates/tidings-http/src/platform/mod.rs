@@ -7,6 +7,7 @@ mod employees;
 mod error;
 mod governance;
 mod imports;
+mod library;
 mod sends;
 mod stream;
 mod tags;
@@ -22,7 +23,10 @@ use crate::AppState;
 
 pub use apps::AppView;
 pub use error::not_found;
+pub(crate) use error::{ApiError, ApiQuery};
 pub use sends::SendView;
+pub(crate) use stream::live;
+pub(crate) use users::{inbox_page, Inbox, InboxQuery, MessageView};
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
@@ -84,6 +88,21 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/sends/{id}/cancel", post(sends::cancel))
         .route("/sends/{id}/recipients", get(sends::recipients))
         .route("/sends/{id}/clicks", get(sends::clicks))
+        .route("/sends/{id}/timeline", get(sends::timeline))
+        .route("/library", get(library::search))
+        .route("/library/{id}", get(library::title))
+        .route(
+            "/apps/{appid}/templates",
+            post(library::compose).get(library::templates),
+        )
+        .route(
+            "/apps/{appid}/templates/{id}",
+            axum::routing::delete(library::delete_template),
+        )
+        .route(
+            "/apps/{appid}/users/{openid}/inbox-passes",
+            post(users::issue_pass),
+        )
         .route(
             "/apps/{appid}/users/{openid}/messages/stream",
             get(stream::stream),

@@ -6,10 +6,10 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use tidings_engine::{AppId, Audience, Message, SendRecord, SendSpec};
 use tidings_service::NewSegmentSend;
-use tidings_store::Click;
+use tidings_store::{Click, TimelineBucket};
 
 use super::auth::Admin;
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ApiQuery};
 use crate::State;
 
 #[derive(Deserialize)]
@@ -238,4 +238,31 @@ pub async fn clicks(
             user_agent: c.user_agent,
         },
     )))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineQuery {
+    /// Bucket length, 1 to 86400 seconds; 60 when absent.
+    bucket_secs: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct Timeline {
+    bucket_secs: u32,
+    buckets: Vec<TimelineBucket>,
+}
+
+pub async fn timeline(
+    axum::extract::State(state): State,
+    _: Admin,
+    Path(id): Path<i64>,
+    ApiQuery(q): ApiQuery<TimelineQuery>,
+) -> Result<Json<Timeline>, ApiError> {
+    let bucket_secs = q.bucket_secs.unwrap_or(60);
+    let buckets = state.services.segments.timeline(id, bucket_secs).await?;
+    Ok(Json(Timeline {
+        bucket_secs,
+        buckets,
+    }))
 }

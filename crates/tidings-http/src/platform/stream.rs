@@ -21,7 +21,7 @@ use tokio::sync::broadcast;
 use super::auth::Admin;
 use super::error::ApiError;
 use super::users::{ids, MessageView};
-use crate::State;
+use crate::{AppState, State};
 
 /// How often a stream looks for messages committed by other nodes.
 const POLL: Duration = Duration::from_secs(1);
@@ -96,6 +96,17 @@ pub async fn stream(
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let (appid, openid) = ids(&appid, &openid)?;
+    live(&state, appid, openid, &query, &headers).await
+}
+
+/// One user's live inbox: for the platform API and the recipient's own.
+pub(crate) async fn live(
+    state: &AppState,
+    appid: AppId,
+    openid: OpenId,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let services = state.services.clone();
     services.users.get(&appid, &openid).await?;
     // Subscribe before reading the starting point, so nothing falls between.

@@ -10,7 +10,7 @@ use tidings_service::NewUser;
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiJson};
-use crate::State;
+use crate::{AppState, State};
 
 #[derive(Deserialize)]
 pub struct CreateUser {
@@ -230,6 +230,16 @@ pub async fn messages(
 ) -> Result<Json<Inbox>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
     let (appid, openid) = ids(&appid, &openid)?;
+    inbox_page(&state, &appid, &openid, q).await.map(Json)
+}
+
+/// One page of a user's inbox: for the platform API and the recipient's own.
+pub(crate) async fn inbox_page(
+    state: &AppState,
+    appid: &AppId,
+    openid: &OpenId,
+    q: InboxQuery,
+) -> Result<Inbox, ApiError> {
     let platform = q
         .platform
         .as_deref()
@@ -242,15 +252,15 @@ pub async fn messages(
     let messages = state
         .services
         .inbox
-        .list(&appid, &openid, platform, q.cursor, limit)
+        .list(appid, openid, platform, q.cursor, limit)
         .await?;
     let next_cursor = (messages.len() == limit as usize)
         .then(|| messages.last().map(|m| m.id))
         .flatten();
-    Ok(Json(Inbox {
+    Ok(Inbox {
         items: messages.into_iter().map(MessageView::from).collect(),
         next_cursor,
-    }))
+    })
 }
 
 pub async fn read(
@@ -266,5 +276,54 @@ pub async fn read(
             .mark_read(&appid, &openid, id)
             .await?
             .into(),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NewPass {
+    /// How long the pass opens the inbox: 30 days when absent, a year at most.
+    ttl_secs: Option<u64>,
+}
+
+/// A pass, shown once: the link opens the recipient's inbox in a browser.
+#[derive(Serialize)]
+pub struct PassView {
+    token: String,
+    url: String,
+    expires_at: i64,
+}
+
+/// `POST …/users/{openid}/inbox-passes`: a link the recipient opens their
+/// own inbox with (`/inbox#pass=…`). Only the token's hash is stored.
+pub async fn issue_pass(
+    axum::extract::State(state): State,
+    _: Admin,
+    Path((appid, openid)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<PassView>), ApiError> {
+    let (appid, openid) = ids(&appid, &openid)?;
+    // The body is optional: none, or `{"ttl_secs": …}`.
+    let NewPass { ttl_secs } = if body.iter().all(u8::is_ascii_whitespace) {
+        NewPass::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::invalid(e.to_string()))?
+    };
+    let (token, pass) = state
+        .services
+        .inbox
+        .issue_pass(
+            &appid,
+            &openid,
+            ttl_secs.map(std::time::Duration::from_secs),
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(PassView {
+            url: format!("/inbox#pass={}", token.expose()),
+            token: token.expose().to_owned(),
+            expires_at: pass.expires_at.as_millis(),
+        }),
     ))
 }

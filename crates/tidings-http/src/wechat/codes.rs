@@ -16,7 +16,7 @@ impl From<ServiceError> for WxError {
             E::TokenQuotaReached => 45009,
             E::TooManyFailures { .. } => 45011,
             E::TokenMissing => 41001,
-            E::TokenInvalid | E::Unauthorized => 40001,
+            E::TokenInvalid | E::Unauthorized | E::InboxPassInvalid => 40001,
             E::TokenExpired => 42001,
             E::AppDisabled => 50002,
             E::Invalid(_) | E::NotFound(_) => 40097,
