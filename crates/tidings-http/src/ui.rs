@@ -19,8 +19,10 @@ use crate::AppState;
 #[exclude = "node_modules/*"]
 struct Assets;
 
-/// Scripts and styles only from this server; no inline script.
-const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+/// Scripts and styles only from this server; no inline script. Images may
+/// also come over HTTPS: a workspace card's avatar is the sender's URL.
+const CSP: &str =
+    "default-src 'self'; img-src 'self' data: https:; style-src 'self' 'unsafe-inline'; \
                    script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 pub fn router() -> Router<Arc<AppState>> {

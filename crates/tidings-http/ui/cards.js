@@ -43,13 +43,22 @@ function Span({ s }) {
   return html`<span style=${style}>${s.text}</span>`;
 }
 
+/// The sender's avatar when it is a URL; otherwise (a media id, or none)
+/// the first character of the title in a circle.
+function Avatar({ src, title }) {
+  if (typeof src === "string" && /^(https:\/\/|\/|data:image\/)/.test(src)) {
+    return html`<img class="ws-avatar" src=${src} alt="" />`;
+  }
+  return html`<span class="ws-avatar letter">${(title || "?").slice(0, 1)}</span>`;
+}
+
 /// Top title on its color with the avatar, rows of aligned cells, actions.
 export function WorkspaceCard({ m, onOpen }) {
   const c = m.card || {};
   return html`
     <article class="card workspace ${m.read ? "" : "unread"}" data-message-id=${m.id}>
       <header class="ws-top" style=${{ background: c.top_color || "#3370ff" }}>
-        ${c.top_avatar && html`<img class="ws-avatar" src=${c.top_avatar} alt="" />`}
+        <${Avatar} src=${c.top_avatar} title=${c.top_title || m.title} />
         <span class="ws-title">${c.top_title || m.title}</span>
         <time>${fmtCardTime(m.created_at)}</time>
       </header>

@@ -10,11 +10,12 @@ mod common;
 use common::browser::Driver;
 use common::{json_of, TestDb, TestServer, ADMIN_KEY};
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 backend_tests!(
     operator_sends_and_recipient_clicks,
-    inbox_refuses_a_bad_pass
+    workspace_cards_in_their_message_boxes,
+    inbox_refuses_a_bad_pass,
 );
 
 const OPENID: &str = "o_browser_recipient_01";
@@ -186,6 +187,116 @@ async fn operator_sends_and_recipient_clicks(db: TestDb) {
 
     phone.close().await;
     console.close().await;
+}
+
+/// An employee's inbox shows a workspace push as its card — top title on
+/// its color, rows of aligned cells, action buttons — in the message box
+/// of each platform it was pushed to, live; the buttons are tracked.
+async fn workspace_cards_in_their_message_boxes(db: TestDb) {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let s = TestServer::start(&db).await;
+    let (appid, secret) = s.create_app("workspace").await;
+    let token = s.access_token(&appid, &secret).await;
+    let import = s
+        .admin(Method::POST, &format!("/api/v1/apps/{appid}/employees:import"))
+        .header("content-type", "application/x-ndjson")
+        .body("{\"client_id\": \"e1\", \"name\": \"王五\", \"orgs\": [\"/1/\"], \"devices\": [\"IOS\", \"PC\"]}\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(import.status(), 200);
+    let v1 = |path: &str| s.url(&format!("/v1{path}access_token={token}"));
+    let template = json_of(
+        s.http
+            .post(v1(&format!(
+                "/templates?app_id={appid}&source_type=NATIVE&"
+            )))
+            .json(&json!({
+                "title": "审批提醒", "tags": "流程", "sample": "单号 339208499",
+                "actions": [{"name": "查看详情", "value": "https://example.com/detail"},
+                            {"name": "投诉", "value": "https://example.com/complain"}],
+                "contents": [
+                    [{"content": "单号:{{keyword1.DATA}}", "align": "left"},
+                     {"content": "{{keyword2.DATA}}", "align": "right"}],
+                    [{"content": "金额:{{keyword3.DATA}}", "align": "center"}]
+                ]
+            })),
+    )
+    .await;
+    let template_id = template["result"]["id"]
+        .as_str()
+        .expect("a template")
+        .to_owned();
+    let pass = json_of(s.admin(
+        Method::POST,
+        &format!("/api/v1/apps/{appid}/users/e1/inbox-passes"),
+    ))
+    .await;
+    let phone = driver.browser().await;
+    phone.goto(&s.url(pass["url"].as_str().unwrap())).await;
+    phone.text_where("#live", |t| t == "实时").await;
+
+    let pushed = json_of(s.http.post(v1("/apps/mbox?")).json(&json!({
+        "type": "TEMPLATE",
+        "body": {"template_id": template_id, "top_color": "#00aa66", "top_title": "流程大师",
+                 "data": [
+                    {"key": "keyword1", "value": "339208499", "text_style": "bold"},
+                    {"key": "keyword2", "value": "2016年01月05日", "color": "#ff0000"},
+                    {"key": "keyword3", "value": "88.00元", "font_size": "18"}]},
+        "client_ids": ["e1"], "platforms": ["IOS"]
+    })))
+    .await;
+    assert_eq!(pushed["status"], 0, "{pushed}");
+
+    let card = phone
+        .text_where("#messages article.workspace", |t| t.contains("流程大师"))
+        .await;
+    assert!(
+        card.contains("单号:339208499") && card.contains("金额:88.00元"),
+        "{card}"
+    );
+    let right = phone.find(".ws-row .ws-cell:nth-child(2)").await;
+    assert_eq!(right.css_value("text-align").await.unwrap(), "right");
+    let top = phone.find(".ws-top").await;
+    assert_eq!(
+        top.css_value("background-color").await.unwrap(),
+        "rgba(0, 170, 102, 1)"
+    );
+    phone
+        .text_where(".ws-actions", |t| {
+            t.contains("查看详情") && t.contains("投诉")
+        })
+        .await;
+    phone.screenshot("inbox-workspace").await;
+
+    // Only the IOS box holds it.
+    phone.click(".tabs button:nth-child(4)").await; // PC
+    phone
+        .text_where("#messages", |t| t.contains("暂无消息"))
+        .await;
+    phone.click(".tabs button:nth-child(2)").await; // IOS
+    phone
+        .text_where("#messages", |t| t.contains("流程大师"))
+        .await;
+
+    // The 投诉 button files a complaint with the platform.
+    phone.click(".ws-actions a:nth-child(2)").await;
+    let mut complaints = Value::Null;
+    for _ in 0..200 {
+        complaints = json_of(s.admin(Method::GET, "/api/v1/complaints")).await;
+        if complaints["items"]
+            .as_array()
+            .is_some_and(|i| !i.is_empty())
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(complaints["items"][0]["openid"], "e1", "{complaints}");
+    assert_eq!(complaints["items"][0]["appid"], appid.as_str());
+    phone.close().await;
 }
 
 /// A link with a wrong pass says so instead of showing anyone's messages.
