@@ -21,8 +21,9 @@ export function Progress({ api, id }) {
   const pct = send.expects ? Math.round((100 * done) / send.expects) : send.state === "finished" ? 100 : 0;
   return html`
     <div class="panel progress" id="send-progress" data-state=${send.state}>
-      <p>Send <a href="#/sends/${send.id}">#${send.id}</a>: <b class="state">${send.state}</b>,
-        ${done.toLocaleString()} of ${send.expects.toLocaleString()} (${send.fails} failed)</p>
+      <p>
+        Send <a href="#/sends/${send.id}">#${send.id}</a>: <b class="state">${send.state}</b>${`, ${done.toLocaleString()} of ${send.expects.toLocaleString()} (${send.fails} failed)`}
+      </p>
       <div class="bar"><div style=${{ width: `${pct}%` }}></div></div>
     </div>`;
 }

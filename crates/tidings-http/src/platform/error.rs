@@ -54,9 +54,6 @@ impl From<ServiceError> for ApiError {
                 "not_found",
                 format!("{what} not found"),
             ),
-            E::TemplateNotFound => {
-                Self::new(StatusCode::NOT_FOUND, "not_found", "template not found")
-            }
             E::Conflict(m) => Self::new(StatusCode::CONFLICT, "conflict", m),
             E::Banned { .. } => Self::new(StatusCode::FORBIDDEN, "banned", e.to_string()),
             E::ApiUnauthorized(_) => {

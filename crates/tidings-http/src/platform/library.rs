@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use tidings_engine::{Keyword, LibraryTitle, Template};
-use tidings_service::{Caller, MAX_LIBRARY_PAGE};
+use tidings_service::{Caller, ServiceError, MAX_LIBRARY_PAGE};
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiJson, ApiQuery};
@@ -142,6 +142,14 @@ pub async fn delete_template(
     Path((app, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let caller = caller(&state, &app).await?;
-    state.services.templates.delete(&caller, &id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    // Deleting what is not there is 404 (a send naming it is a bad argument).
+    match state.services.templates.delete(&caller, &id).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(ServiceError::TemplateNotFound) => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "template not found",
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
