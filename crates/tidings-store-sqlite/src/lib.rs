@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one file, WAL journal, `synchronous=FULL`,
 //! one writer thread that group-commits, and a small pool of readers.
 
+mod chunk_insert;
 mod console;
 mod events;
 mod governance;

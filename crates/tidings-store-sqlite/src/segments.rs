@@ -346,58 +346,12 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
         _ => return Ok(ChunkOutcome::LeaseLost),
     }
     let now = chunk.now.as_millis();
-    let mut stmt = c
-        .prepare_cached(
-            "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
-                                   send_id, status, failed_reason, link_token, url, delivered_at,
-                                   card, platforms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-             ON CONFLICT (send_id, openid) DO NOTHING",
-        )
-        .map_err(backend)?;
-    let (mut oks, mut fails) = (0i64, 0i64);
     let events = crate::events::has_webhooks(c, s.appid.as_str())?;
-    let card = card_column(&s.spec);
-    for m in &chunk.messages {
-        let failed = m.failed_reason.is_some();
-        let n = stmt
-            .execute(params![
-                s.appid.as_str(),
-                m.openid.as_str(),
-                s.template_id.as_str(),
-                s.title,
-                serde_json::to_string(&m.rows).expect("rows serialize"),
-                m.emphasis.map(|e| e as i64),
-                s.spec.page,
-                now,
-                s.id,
-                if failed { "failed" } else { "delivered" },
-                m.failed_reason,
-                m.link_token,
-                s.spec.url,
-                (!failed).then_some(now),
-                card,
-                platforms_column(&m.platforms)
-            ])
-            .map_err(backend)? as i64;
-        if failed {
-            fails += n;
-        } else {
-            oks += n;
-        }
-        if events && n > 0 {
-            let id = c.last_insert_rowid();
-            for (kind, payload) in chunk_events(
-                s,
-                id,
-                m.openid.as_str(),
-                m.failed_reason.as_deref(),
-                chunk.now,
-            ) {
-                crate::events::emit(c, s.appid.as_str(), kind, &payload, chunk.now)?;
-            }
-        }
-    }
+    let (oks, fails) = if events {
+        insert_with_events(c, chunk)?
+    } else {
+        crate::chunk_insert::insert_messages(c, chunk)?
+    };
     c.prepare_cached(
         "UPDATE sends SET cursor = ?2, oks = oks + ?3, fails = fails + ?4, lease_until = ?5,
              state = CASE WHEN ?6 THEN 'finished' ELSE 'running' END,
@@ -435,6 +389,65 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
         crate::events::emit(c, s.appid.as_str(), "send.finished", &payload, chunk.now)?;
     }
     Ok(ChunkOutcome::Committed { oks, fails })
+}
+
+/// Inserts a chunk's messages one by one, with each new message's events
+/// for the app's webhooks; returns (delivered, failed) rows added.
+fn insert_with_events(c: &Connection, chunk: &Chunk) -> StoreResult<(i64, i64)> {
+    let s = &chunk.send;
+    let now = chunk.now.as_millis();
+    let mut stmt = c
+        .prepare_cached(
+            "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
+                                   send_id, status, failed_reason, link_token, url, delivered_at,
+                                   card, platforms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+             ON CONFLICT (send_id, openid) DO NOTHING",
+        )
+        .map_err(backend)?;
+    let (mut oks, mut fails) = (0i64, 0i64);
+    let card = card_column(&s.spec);
+    for m in &chunk.messages {
+        let failed = m.failed_reason.is_some();
+        let n = stmt
+            .execute(params![
+                s.appid.as_str(),
+                m.openid.as_str(),
+                s.template_id.as_str(),
+                s.title,
+                serde_json::to_string(&m.rows).expect("rows serialize"),
+                m.emphasis.map(|e| e as i64),
+                s.spec.page,
+                now,
+                s.id,
+                if failed { "failed" } else { "delivered" },
+                m.failed_reason,
+                m.link_token,
+                s.spec.url,
+                (!failed).then_some(now),
+                card,
+                platforms_column(&m.platforms)
+            ])
+            .map_err(backend)? as i64;
+        if failed {
+            fails += n;
+        } else {
+            oks += n;
+        }
+        if n > 0 {
+            let id = c.last_insert_rowid();
+            for (kind, payload) in chunk_events(
+                s,
+                id,
+                m.openid.as_str(),
+                m.failed_reason.as_deref(),
+                chunk.now,
+            ) {
+                crate::events::emit(c, s.appid.as_str(), kind, &payload, chunk.now)?;
+            }
+        }
+    }
+    Ok((oks, fails))
 }
 
 fn messages(c: &Connection, sql: &str, p: impl rusqlite::Params) -> StoreResult<Vec<Message>> {
