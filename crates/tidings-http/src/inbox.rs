@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{FromRequestParts, Path, Query};
-use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
@@ -16,7 +15,9 @@ use axum::{Json, Router};
 use serde::Serialize;
 use tidings_engine::{AppKind, InboxPass};
 
-use crate::platform::{inbox_page, live, ApiError, ApiQuery, Inbox, InboxQuery, MessageView};
+use crate::platform::{
+    bearer, inbox_page, live, ApiError, ApiQuery, Inbox, InboxQuery, MessageView,
+};
 use crate::{AppState, State};
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -41,12 +42,7 @@ impl FromRequestParts<Arc<AppState>> for Recipient {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|v| v.trim().to_owned());
+        let header = bearer(&parts.headers).map(str::to_owned);
         let query = || {
             Query::<HashMap<String, String>>::try_from_uri(&parts.uri)
                 .ok()

@@ -187,7 +187,6 @@ impl Services {
         let dispatcher = Dispatcher::new(store.clone(), clock.clone(), webhook_config);
         let official = OfficialService::new(
             store.clone(),
-            clock.clone(),
             apps.clone(),
             templates.clone(),
             sends.clone(),

@@ -7,10 +7,8 @@ use std::sync::Arc;
 use tidings_engine::message::{check_url, render};
 use tidings_engine::official::{industry, oa_title, OaTitle};
 use tidings_engine::template::MAX_TEMPLATES_PER_APP;
-use tidings_engine::{
-    AppKind, Clock, MiniProgramTarget, ParseError, Template, TemplateId, TitleId,
-};
-use tidings_store::{Store, TemplateInsert};
+use tidings_engine::{AppKind, MiniProgramTarget, ParseError, Template, TitleId};
+use tidings_store::Store;
 
 use crate::apps::AppService;
 use crate::sends::{SendService, Single};
@@ -32,7 +30,6 @@ pub struct OaSendRequest {
 #[derive(Clone)]
 pub struct OfficialService {
     store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
     apps: AppService,
     templates: TemplateService,
     sends: SendService,
@@ -54,14 +51,12 @@ fn industry_key(caller: &Caller) -> String {
 impl OfficialService {
     pub(crate) fn new(
         store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
         apps: AppService,
         templates: TemplateService,
         sends: SendService,
     ) -> Self {
         Self {
             store,
-            clock,
             apps,
             templates,
             sends,
@@ -107,23 +102,14 @@ impl OfficialService {
     ) -> Result<Template, ServiceError> {
         require_official(caller)?;
         let title = oa_title(short_id).ok_or(ServiceError::NotFound("template_id_short"))?;
-        let template = Template {
-            template_id: TemplateId::generate(),
-            appid: caller.appid.clone(),
-            title_id: TitleId::parse(&title.id)?,
-            title: title.title.clone(),
-            keywords: title.keywords.clone(),
-            created_at: self.clock.now(),
-        };
-        match self
-            .store
-            .insert_template(&template, MAX_TEMPLATES_PER_APP)
-            .await?
-        {
-            TemplateInsert::Inserted => Ok(template),
-            TemplateInsert::LimitReached => Err(ServiceError::TemplateLimit(MAX_TEMPLATES_PER_APP)),
-            TemplateInsert::NoApp => Err(ServiceError::NotFound("app")),
-        }
+        self.templates
+            .insert(
+                caller,
+                TitleId::parse(&title.id)?,
+                title.title.clone(),
+                title.keywords.clone(),
+            )
+            .await
     }
 
     /// The account's templates with their library entries.

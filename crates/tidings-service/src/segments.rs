@@ -66,10 +66,7 @@ impl SegmentService {
     ) -> Result<SendRecord, ServiceError> {
         let app = self.apps.get(appid).await?;
         crate::governance::ensure_not_banned(&app, self.clock.now())?;
-        let caller = Caller {
-            appid: app.appid.clone(),
-            kind: app.kind,
-        };
+        let caller = Caller::from(&app);
         let template = self.templates.get_own(&caller, &new.template_id).await?;
         let mut spec = new.spec;
         let audience = spec

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use moka::sync::Cache;
 use tidings_engine::template::MAX_TEMPLATES_PER_APP;
-use tidings_engine::{AppKind, Clock, ParseError, Template, TemplateId};
+use tidings_engine::{AppKind, Clock, Keyword, ParseError, Template, TemplateId, TitleId};
 use tidings_store::{Store, TemplateInsert};
 
 use crate::library::LibraryService;
@@ -62,11 +62,23 @@ impl TemplateService {
         let title = self.library.get(title_id).await?;
         let keywords = Template::compose(&title, keyword_ids)
             .map_err(|e| ParseError::new("keyword_id_list", e.to_string()))?;
+        self.insert(caller, title.id, title.title, keywords).await
+    }
+
+    /// Stores a new template of the caller's, within the per-app limit: for
+    /// mini-program templates and official-account ones alike.
+    pub(crate) async fn insert(
+        &self,
+        caller: &Caller,
+        title_id: TitleId,
+        title: String,
+        keywords: Vec<Keyword>,
+    ) -> Result<Template, ServiceError> {
         let template = Template {
             template_id: TemplateId::generate(),
             appid: caller.appid.clone(),
-            title_id: title.id,
-            title: title.title,
+            title_id,
+            title,
             keywords,
             created_at: self.clock.now(),
         };

@@ -63,6 +63,15 @@ pub struct Caller {
     pub kind: AppKind,
 }
 
+impl From<&App> for Caller {
+    fn from(app: &App) -> Self {
+        Self {
+            appid: app.appid.clone(),
+            kind: app.kind,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct TokenService {
     store: Arc<dyn Store>,
@@ -224,10 +233,7 @@ impl TokenService {
         if app.is_disabled() {
             return Err(ServiceError::AppDisabled);
         }
-        Ok(Caller {
-            appid: app.appid,
-            kind: app.kind,
-        })
+        Ok(Caller::from(&app))
     }
 
     async fn app(&self, record: &TokenRecord) -> Result<App, ServiceError> {

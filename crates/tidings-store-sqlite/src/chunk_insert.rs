@@ -1,6 +1,7 @@
 //! A chunk's messages inserted many rows a statement: one statement runs,
 //! and is stepped, once per batch instead of once per recipient. Used when
-//! no webhook needs each message's id for its events.
+//! no webhook needs each message's id for its events; the one-row form
+//! serves the path that does.
 
 use rusqlite::types::ToSql;
 use rusqlite::Connection;
@@ -25,7 +26,9 @@ struct Prepared<'a> {
     platforms: Option<String>,
 }
 
-fn insert_sql(rows: usize) -> String {
+/// `INSERT INTO messages` of `rows` rows, skipping recipients the send
+/// already has (a chunk committed before).
+pub(crate) fn insert_sql(rows: usize) -> String {
     let one = format!("({})", vec!["?"; 16].join(", "));
     format!(
         "INSERT INTO messages ({COLUMNS}) VALUES {} ON CONFLICT (send_id, openid) DO NOTHING",
@@ -54,6 +57,7 @@ pub(crate) fn insert_messages(c: &Connection, chunk: &Chunk) -> StoreResult<(i64
         .collect();
     let (failed, delivered): (Vec<&Prepared<'_>>, Vec<&Prepared<'_>>) =
         prepared.iter().partition(|p| p.failed_reason.is_some());
+    let full = insert_sql(BATCH);
     let mut counts = [0i64; 2];
     for (i, (group, status)) in [(&delivered, "delivered"), (&failed, "failed")]
         .into_iter()
@@ -61,9 +65,12 @@ pub(crate) fn insert_messages(c: &Connection, chunk: &Chunk) -> StoreResult<(i64
     {
         let delivered_at = (status == "delivered").then_some(now);
         for batch in group.chunks(BATCH) {
-            let mut stmt = c
-                .prepare_cached(&insert_sql(batch.len()))
-                .map_err(backend)?;
+            let sql = if batch.len() == BATCH {
+                &full
+            } else {
+                &insert_sql(batch.len())
+            };
+            let mut stmt = c.prepare_cached(sql).map_err(backend)?;
             let mut values: Vec<&dyn ToSql> = Vec::with_capacity(batch.len() * 16);
             for p in batch {
                 values.extend_from_slice(&[

@@ -397,13 +397,7 @@ fn insert_with_events(c: &Connection, chunk: &Chunk) -> StoreResult<(i64, i64)> 
     let s = &chunk.send;
     let now = chunk.now.as_millis();
     let mut stmt = c
-        .prepare_cached(
-            "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
-                                   send_id, status, failed_reason, link_token, url, delivered_at,
-                                   card, platforms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-             ON CONFLICT (send_id, openid) DO NOTHING",
-        )
+        .prepare_cached(&crate::chunk_insert::insert_sql(1))
         .map_err(backend)?;
     let (mut oks, mut fails) = (0i64, 0i64);
     let card = card_column(&s.spec);

@@ -10,6 +10,7 @@ use tidings_store::AppPatch;
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiJson};
+use super::users::appid;
 use crate::State;
 
 #[derive(Deserialize)]
@@ -90,10 +91,6 @@ pub struct AppList {
     items: Vec<AppView>,
     /// Pass as `after` for the next page; absent on the last page.
     next_after: Option<AppId>,
-}
-
-fn appid(raw: &str) -> Result<AppId, ApiError> {
-    AppId::parse(raw).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
 pub async fn create(

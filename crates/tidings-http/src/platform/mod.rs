@@ -22,6 +22,7 @@ use axum::Router;
 use crate::AppState;
 
 pub use apps::AppView;
+pub(crate) use auth::bearer;
 pub use error::not_found;
 pub(crate) use error::{ApiError, ApiQuery};
 pub use sends::SendView;

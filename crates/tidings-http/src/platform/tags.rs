@@ -4,10 +4,11 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tidings_engine::{AppId, OpenId, Tag};
+use tidings_engine::{OpenId, Tag};
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiJson};
+use super::users::appid;
 use crate::State;
 
 #[derive(Deserialize)]
@@ -30,10 +31,6 @@ pub struct TagList {
 #[derive(Serialize)]
 pub struct Changed {
     changed: u64,
-}
-
-fn appid(raw: &str) -> Result<AppId, ApiError> {
-    AppId::parse(raw).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
 pub async fn create(

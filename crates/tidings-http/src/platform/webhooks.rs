@@ -4,11 +4,12 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use tidings_engine::{AppId, Webhook};
+use tidings_engine::Webhook;
 use tidings_store::Delivery;
 
 use super::auth::Admin;
 use super::error::{ApiError, ApiJson};
+use super::users::appid;
 use crate::State;
 
 #[derive(Deserialize)]
@@ -72,10 +73,6 @@ pub struct Items<T> {
 pub struct PageQuery {
     cursor: Option<i64>,
     limit: Option<u32>,
-}
-
-fn appid(raw: &str) -> Result<AppId, ApiError> {
-    AppId::parse(raw).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
 pub async fn create(
