@@ -227,11 +227,11 @@ function Webhooks({ api, app }) {
       <fieldset class="checks">${EVENTS.map(
         (ev) => html`<label key=${ev}><input type="checkbox" checked=${events.includes(ev)} onChange=${() => toggle(ev)} /> ${ev}</label>`,
       )}</fieldset>
-      <button type="submit">Add endpoint</button>
+      <button type="submit" id="add-webhook">Add endpoint</button>
       ${secret && html`<p>Signing secret, shown once: <code class="secret-value">${secret}</code></p>`}
       ${line}
     </form>
-    <table class="grid">
+    <table class="grid" id="webhooks">
       <thead><tr><th>URL</th><th>Events</th><th>Created</th><th></th></tr></thead>
       <tbody>
         ${(list?.items || []).map(

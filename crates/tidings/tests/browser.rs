@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 backend_tests!(
     operator_sends_and_recipient_clicks,
     workspace_cards_in_their_message_boxes,
+    settings_single_sends_webhooks_and_penalties,
     inbox_refuses_a_bad_pass,
 );
 
@@ -297,6 +298,114 @@ async fn workspace_cards_in_their_message_boxes(db: TestDb) {
     assert_eq!(complaints["items"][0]["openid"], "e1", "{complaints}");
     assert_eq!(complaints["items"][0]["appid"], appid.as_str());
     phone.close().await;
+}
+
+/// The other operator screens do what they say: the quota and a rotated
+/// secret, a webhook endpoint, a send to one user, and a complaint
+/// confirmed into the app's first penalty.
+async fn settings_single_sends_webhooks_and_penalties(db: TestDb) {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let s = TestServer::start(&db).await;
+    let (appid, old_secret) = s.create_app("miniprogram").await;
+    let openid = s.create_user(&appid, json!({"nickname": "小明"})).await;
+    let template = json_of(
+        s.admin(Method::POST, &format!("/api/v1/apps/{appid}/templates"))
+            .json(&json!({"title_id": "AT0001", "keyword_ids": [1, 2]})),
+    )
+    .await;
+    let template_id = template["template_id"].as_str().unwrap();
+    let console = driver.browser().await;
+    console.goto(&s.url("/console")).await;
+    console.fill("#admin-key", ADMIN_KEY).await;
+    console.click("#sign-in").await;
+
+    // Quota and secret.
+    console
+        .goto(&s.url(&format!("/console#/apps/{appid}/overview")))
+        .await;
+    console.fill("#daily-limit", "500").await;
+    console.click("#save-app").await;
+    console.text_where(".ok", |t| t.contains("Saved")).await;
+    let app = json_of(s.admin(Method::GET, &format!("/api/v1/apps/{appid}"))).await;
+    assert_eq!(app["daily_send_limit"], 500);
+    console.click("#rotate-secret").await;
+    let secret = console.text_where("#new-secret", |t| t.len() == 32).await;
+    assert_ne!(secret, old_secret);
+    let old = s.token(&appid, &old_secret).await;
+    assert_eq!(old["errcode"], 40125, "the old secret stops working: {old}");
+    assert!(s.token(&appid, &secret).await["access_token"].is_string());
+
+    // A webhook endpoint (an address literal: the URL check resolves names).
+    console
+        .goto(&s.url(&format!("/console#/apps/{appid}/webhooks")))
+        .await;
+    console
+        .fill("#webhook-url", "https://93.184.215.14/tidings")
+        .await;
+    console.click("#add-webhook").await;
+    console
+        .text_where("#webhooks", |t| t.contains("93.184.215.14"))
+        .await;
+    let hooks = json_of(s.admin(Method::GET, &format!("/api/v1/apps/{appid}/webhooks"))).await;
+    assert_eq!(hooks["items"][0]["url"], "https://93.184.215.14/tidings");
+
+    // A send to one user.
+    console
+        .goto(&s.url(&format!("/console#/apps/{appid}/send")))
+        .await;
+    console.select("#send-template", template_id).await;
+    console
+        .click("input[name=\"mode\"][value=\"single\"]")
+        .await;
+    console.fill("#send-openids", &openid).await;
+    console.click("#send-button").await;
+    let progress = console
+        .text_where("#send-progress", |t| t.contains("finished"))
+        .await;
+    assert!(progress.contains("1 of 1 (0 failed)"), "{progress}");
+
+    // The recipient complains; the operator confirms; the penalty shows.
+    let inbox = json_of(s.admin(
+        Method::GET,
+        &format!("/api/v1/apps/{appid}/users/{openid}/messages"),
+    ))
+    .await;
+    let message = inbox["items"][0]["id"].as_i64().unwrap();
+    let filed = s
+        .admin(
+            Method::POST,
+            &format!("/api/v1/apps/{appid}/users/{openid}/messages/{message}/complaints"),
+        )
+        .json(&json!({"reason": "harassment"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filed.status(), 201);
+    console
+        .goto(&s.url("/console#/governance/complaints"))
+        .await;
+    console
+        .text_where("#complaints", |t| {
+            t.contains("harassment") && t.contains("pending")
+        })
+        .await;
+    console.click("#complaints button.link").await; // Confirm
+    console
+        .text_where("#complaints", |t| t.contains("confirmed"))
+        .await;
+    console
+        .goto(&s.url(&format!("/console#/apps/{appid}/penalties")))
+        .await;
+    let penalties = console
+        .text_where("table.penalties", |t| t.contains("1"))
+        .await;
+    assert!(
+        penalties.contains(template_id),
+        "the first penalty deletes the template: {penalties}"
+    );
+    console.close().await;
 }
 
 /// A link with a wrong pass says so instead of showing anyone's messages.

@@ -65,7 +65,13 @@ async fn register(s: &TestServer, appid: &str, port: u16, types: Value) -> Value
         .await
         .unwrap();
     assert_eq!(res.status(), 201);
-    res.json().await.unwrap()
+    let text = res.text().await.unwrap();
+    assert_eq!(
+        text.matches("\"created_at\"").count(),
+        1,
+        "one key each: {text}"
+    );
+    serde_json::from_str(&text).unwrap()
 }
 
 async fn deliveries(s: &TestServer, appid: &str, webhook: i64) -> Vec<Value> {

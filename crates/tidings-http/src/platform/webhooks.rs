@@ -22,9 +22,9 @@ pub struct CreateWebhook {
 /// An endpoint; `secret` only in the answer that creates it.
 #[derive(Serialize)]
 pub struct WebhookView {
+    /// Its `created_at` is epoch milliseconds, as everywhere.
     #[serde(flatten)]
     webhook: Webhook,
-    created_at: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
 }
@@ -89,7 +89,6 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         Json(WebhookView {
-            created_at: w.created_at.as_millis(),
             secret: Some(w.secret.clone()),
             webhook: w,
         }),
@@ -106,7 +105,6 @@ pub async fn list(
         items: items
             .into_iter()
             .map(|w| WebhookView {
-                created_at: w.created_at.as_millis(),
                 secret: None,
                 webhook: w,
             })
