@@ -12,20 +12,17 @@ use crate::Opts;
 
 const CHUNK: usize = 1000;
 
+/// A recipient's `rows` column as Tidings stores a segment send's message:
+/// the values alone, the keys and names kept once on the send.
 fn rows(nickname: &str) -> String {
-    json!([
-        {"key": "keyword1", "name": "购买地点", "value": "TIT造舰厂"},
-        {"key": "keyword2", "name": "购买时间", "value": "2026年11月21日"},
-        {"key": "keyword3", "name": "物品名称", "value": format!("{nickname}的咖啡")}
-    ])
-    .to_string()
+    json!(["TIT造舰厂", "2026年11月21日", format!("{nickname}的咖啡")]).to_string()
 }
 
 pub async fn w2(o: &Opts) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("w2.db");
     let sqlite = fanout(&format!("sqlite://{}", file.display()), o).await?;
-    let raw = raw_sqlite(&file, o.users, &sqlite.template)?;
+    let raw = raw_sqlite(&file, o.users)?;
     report("SQLite", &sqlite, raw);
     match &o.pg {
         Some(url) => {
@@ -37,7 +34,7 @@ pub async fn w2(o: &Opts) -> anyhow::Result<()> {
                 .await?;
             let db_url = replace_db(url, &db);
             let pg = fanout(&db_url, o).await?;
-            let raw = raw_pg(&db_url, o.users, &pg.template).await?;
+            let raw = raw_pg(&db_url, o.users).await?;
             report("PostgreSQL", &pg, raw);
             admin_client
                 .execute(&format!("DROP DATABASE {db} WITH (FORCE)"), &[])
@@ -68,7 +65,6 @@ struct Fanout {
     send_secs: f64,
     idle_mb: f64,
     peak_mb: f64,
-    template: String,
 }
 
 fn report(backend: &str, f: &Fanout, raw_secs: f64) {
@@ -155,15 +151,15 @@ async fn fanout(database_url: &str, o: &Opts) -> anyhow::Result<Fanout> {
         send_secs: send_secs.max(0.001),
         idle_mb,
         peak_mb,
-        template,
     })
 }
 
 /// The same rows straight into the same SQLite file: WAL, `synchronous=FULL`,
-/// one transaction per chunk.
-fn raw_sqlite(file: &std::path::Path, users: usize, template: &str) -> anyhow::Result<f64> {
+/// the writer's settings, one transaction per chunk.
+fn raw_sqlite(file: &std::path::Path, users: usize) -> anyhow::Result<f64> {
     let mut c = rusqlite::Connection::open(file)?;
     c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
+    c.execute_batch(tidings_store_sqlite::WRITER_PRAGMAS)?;
     let appid: String = c.query_row("SELECT appid FROM apps LIMIT 1", [], |r| r.get(0))?;
     let t = Instant::now();
     for start in (0..users).step_by(CHUNK) {
@@ -171,23 +167,21 @@ fn raw_sqlite(file: &std::path::Path, users: usize, template: &str) -> anyhow::R
         // 64 rows a statement, as Tidings inserts a chunk.
         let ids: Vec<usize> = (start..(start + CHUNK).min(users)).collect();
         for batch in ids.chunks(64) {
-            let one =
-                "(?, ?, ?, '购买成功通知', ?, NULL, NULL, ?, -1, 'delivered', NULL, NULL, NULL, ?)";
+            let one = "(?, ?, -1, 'delivered', ?, ?, ?, NULL, NULL, NULL, NULL)";
             let sql = format!(
-                "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
-                                       send_id, status, failed_reason, link_token, url, delivered_at)
+                "INSERT INTO messages (appid, openid, send_id, status, created_at, delivered_at, rows,
+                                       emphasis, failed_reason, link_token, platforms)
                  VALUES {}",
                 vec![one; batch.len()].join(", ")
             );
-            let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(batch.len() * 6);
+            let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(batch.len() * 5);
             for &i in batch {
                 values.extend([
                     appid.clone().into(),
                     format!("u{i:08}").into(),
-                    template.to_owned().into(),
+                    1_795_226_400_000i64.into(),
+                    1_795_226_400_000i64.into(),
                     rows(&format!("用户{i}")).into(),
-                    1_795_226_400_000i64.into(),
-                    1_795_226_400_000i64.into(),
                 ]);
             }
             tx.prepare_cached(&sql)?
@@ -198,7 +192,7 @@ fn raw_sqlite(file: &std::path::Path, users: usize, template: &str) -> anyhow::R
     Ok(t.elapsed().as_secs_f64())
 }
 
-async fn raw_pg(url: &str, users: usize, template: &str) -> anyhow::Result<f64> {
+async fn raw_pg(url: &str, users: usize) -> anyhow::Result<f64> {
     let (mut c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     tokio::spawn(conn);
     let appid: String = c
@@ -212,9 +206,9 @@ async fn raw_pg(url: &str, users: usize, template: &str) -> anyhow::Result<f64> 
         let rows: Vec<String> = range.map(|i| rows(&format!("用户{i}"))).collect();
         let tx = c.transaction().await?;
         tx.execute(
-            "INSERT INTO messages (appid, openid, template_id, title, rows, created_at, send_id, status, delivered_at)
-             SELECT $1, o, $2, '购买成功通知', r, $3, -1, 'delivered', $3 FROM UNNEST($4::text[], $5::text[]) AS t(o, r)",
-            &[&appid, &template, &1_795_226_400_000i64, &openids, &rows],
+            "INSERT INTO messages (appid, openid, send_id, status, created_at, delivered_at, rows)
+             SELECT $1, o, -1, 'delivered', $2, $2, r FROM UNNEST($3::text[], $4::text[]) AS t(o, r)",
+            &[&appid, &1_795_226_400_000i64, &openids, &rows],
         )
         .await?;
         tx.commit().await?;

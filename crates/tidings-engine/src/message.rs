@@ -205,14 +205,15 @@ pub struct Message {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use serde_json::json;
 
     use super::*;
     use crate::library::builtin_library;
     use crate::template::Template;
 
-    fn template() -> Template {
+    /// A template of three keywords of the library's second title.
+    pub(crate) fn template() -> Template {
         let title = builtin_library().into_iter().nth(1).unwrap();
         Template {
             template_id: TemplateId::generate(),

@@ -7,7 +7,8 @@ use serde_json::Value;
 use crate::app::AppId;
 use crate::clock::Timestamp;
 use crate::error::ParseError;
-use crate::template::TemplateId;
+use crate::message::{render, Rendered, MAX_VALUE_CHARS};
+use crate::template::{Template, TemplateId};
 use crate::user::{OpenId, User};
 
 /// At most this many openids in an explicit audience list.
@@ -199,6 +200,72 @@ pub fn personalize(data: &Value, user: &User) -> Value {
     out
 }
 
+const PLACEHOLDER: &str = "{{PROFILE-";
+
+/// A segment send's card, rendered once for all its recipients: only the
+/// rows whose value names a recipient's field are filled per recipient.
+/// Each recipient's card is the one [`render`] makes of the [`personalize`]d
+/// data.
+pub struct SendRenderer<'a> {
+    template: &'a Template,
+    spec: &'a SendSpec,
+    /// The card as rendered from the data as sent, and the rows holding
+    /// placeholders; `None` when that does not render (a value that only
+    /// fits once filled): each recipient's data is then rendered whole.
+    shared: Option<(Rendered, Vec<usize>)>,
+}
+
+impl<'a> SendRenderer<'a> {
+    pub fn new(template: &'a Template, spec: &'a SendSpec) -> Self {
+        let shared = render(
+            template,
+            spec.data.as_ref(),
+            spec.color.as_deref(),
+            spec.emphasis_keyword.as_deref(),
+        )
+        .ok()
+        .map(|card| {
+            let slots = (0..card.rows.len())
+                .filter(|&i| card.rows[i].value.contains(PLACEHOLDER))
+                .collect();
+            (card, slots)
+        });
+        Self {
+            template,
+            spec,
+            shared,
+        }
+    }
+
+    /// One recipient's card.
+    pub fn for_user(&self, user: &User) -> Result<Rendered, ParseError> {
+        let Some((card, slots)) = &self.shared else {
+            let data = self.spec.data.as_ref().map(|d| personalize(d, user));
+            return render(
+                self.template,
+                data.as_ref(),
+                self.spec.color.as_deref(),
+                self.spec.emphasis_keyword.as_deref(),
+            );
+        };
+        let mut card = card.clone();
+        for &i in slots {
+            let row = &mut card.rows[i];
+            row.value = fill_placeholders(&row.value, user);
+            if row.value.chars().count() > MAX_VALUE_CHARS {
+                return Err(ParseError::new(
+                    "data",
+                    format!(
+                        "{}.value is longer than {MAX_VALUE_CHARS} characters",
+                        row.key
+                    ),
+                ));
+            }
+        }
+        Ok(card)
+    }
+}
+
 fn field(user: &User, name: &str) -> Option<String> {
     if name == "nickname" {
         return user.nickname.clone().filter(|n| !n.is_empty());
@@ -212,7 +279,7 @@ fn field(user: &User, name: &str) -> Option<String> {
 }
 
 fn fill_placeholders(template: &str, user: &User) -> String {
-    const OPEN: &str = "{{PROFILE-";
+    const OPEN: &str = PLACEHOLDER;
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
     while let Some(start) = rest.find(OPEN) {
@@ -282,5 +349,38 @@ mod tests {
         let c: Audience = serde_json::from_value(json!({"openids": []})).unwrap();
         assert!(c.check().is_err());
         assert!(serde_json::from_value::<Audience>(json!({"nobody": 1})).is_err());
+    }
+
+    #[test]
+    fn a_send_renderer_makes_each_recipients_card_as_render_does() {
+        let template = crate::message::tests::template();
+        let long = "长".repeat(195);
+        let specs = [
+            json!({"data": {"keyword1": {"value": "{{PROFILE-nickname}}您好", "color": "#173177"},
+                            "keyword2": {"value": "固定"}},
+                   "emphasis_keyword": "keyword2.DATA", "color": "#000000"}),
+            // Fits only once filled: rendered whole per recipient.
+            json!({"data": {"keyword1": {"value": format!("{long}{{{{PROFILE-nickname}}}}")}}}),
+            // Too long once filled.
+            json!({"data": {"keyword1": {"value": format!("{long}{{{{PROFILE-city}}}}{long}")}}}),
+            json!({"data": {"keyword9": {"value": "x"}}}),
+            json!({}),
+        ];
+        let mut short = user();
+        short.nickname = Some("小".into());
+        for raw in specs {
+            let spec: SendSpec = serde_json::from_value(raw.clone()).unwrap();
+            let renderer = SendRenderer::new(&template, &spec);
+            for u in [user(), short.clone()] {
+                let data = spec.data.as_ref().map(|d| personalize(d, &u));
+                let whole = render(
+                    &template,
+                    data.as_ref(),
+                    spec.color.as_deref(),
+                    spec.emphasis_keyword.as_deref(),
+                );
+                assert_eq!(renderer.for_user(&u).ok(), whole.ok(), "{raw}");
+            }
+        }
     }
 }

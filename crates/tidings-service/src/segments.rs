@@ -5,8 +5,7 @@
 use std::sync::Arc;
 
 use tidings_engine::message::{check_page, check_url, render, LinkTarget};
-use tidings_engine::segment::personalize;
-use tidings_engine::{AppId, AppKind, Clock, Message, SendRecord, SendSpec, User};
+use tidings_engine::{AppId, AppKind, Clock, Message, SendRecord, SendSpec};
 use tidings_store::{Click, NewSend, Store, TimelineBucket};
 use tokio::sync::Notify;
 
@@ -238,20 +237,4 @@ impl SegmentService {
             .await?;
         Ok((message, target))
     }
-}
-
-/// Renders one recipient's card of a segment send.
-pub(crate) fn recipient_rows(
-    template: &tidings_engine::Template,
-    spec: &SendSpec,
-    user: &User,
-) -> Result<tidings_engine::Rendered, String> {
-    let data = spec.data.as_ref().map(|d| personalize(d, user));
-    render(
-        template,
-        data.as_ref(),
-        spec.color.as_deref(),
-        spec.emphasis_keyword.as_deref(),
-    )
-    .map_err(|e| format!("data does not fit this recipient: {e}"))
 }

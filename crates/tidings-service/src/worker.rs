@@ -10,12 +10,12 @@ use std::time::Duration;
 use rand::RngCore;
 use tidings_engine::employee::landing_platforms;
 use tidings_engine::message::new_link_token;
+use tidings_engine::segment::SendRenderer;
 use tidings_engine::{Clock, SendRecord};
 use tidings_store::{Chunk, ChunkMessage, ChunkOutcome, Store};
 use tokio::sync::{watch, Notify};
 
 use crate::hub::InboxHub;
-use crate::segments::recipient_rows;
 
 /// Tunables of the worker.
 #[derive(Debug, Clone)]
@@ -98,10 +98,7 @@ impl Worker {
     }
 
     /// Delivers a send this node holds the claim of, chunk by chunk.
-    pub(crate) async fn deliver(
-        &self,
-        mut send: SendRecord,
-    ) -> Result<(), tidings_store::StoreError> {
+    pub(crate) async fn deliver(&self, send: SendRecord) -> Result<(), tidings_store::StoreError> {
         let Some(audience) = send.spec.audience.clone() else {
             return Ok(());
         };
@@ -109,29 +106,35 @@ impl Worker {
             Some(_) => None,
             None => self.store.get_template(&send.template_id).await?,
         };
+        let renderer = template.as_ref().map(|t| SendRenderer::new(t, &send.spec));
+        let size = self.config.chunk_size;
+        // A page of recipients, read and made into messages.
+        let prepare = |cursor: Option<String>| {
+            let (send, audience, renderer) = (&send, &audience, &renderer);
+            async move {
+                let users = self
+                    .store
+                    .audience_page(&send.appid, audience, cursor.as_deref(), size)
+                    .await?;
+                let done = (users.len() as u32) < size;
+                let messages: Vec<ChunkMessage> = users
+                    .iter()
+                    .map(|u| match &send.spec.workspace {
+                        Some(push) => workspace_message(push, u),
+                        None => mini_message(renderer.as_ref(), &send.spec, u),
+                    })
+                    .collect();
+                let cursor = users
+                    .last()
+                    .map(|u| u.openid.as_str().to_owned())
+                    .or(cursor);
+                Ok::<_, tidings_store::StoreError>((messages, cursor, done))
+            }
+        };
+        let mut next = prepare(send.cursor.clone()).await?;
         loop {
-            let users = self
-                .store
-                .audience_page(
-                    &send.appid,
-                    &audience,
-                    send.cursor.as_deref(),
-                    self.config.chunk_size,
-                )
-                .await?;
-            let done = (users.len() as u32) < self.config.chunk_size;
-            let messages: Vec<ChunkMessage> = users
-                .iter()
-                .map(|u| match &send.spec.workspace {
-                    Some(push) => workspace_message(push, u),
-                    None => mini_message(template.as_ref(), &send.spec, u),
-                })
-                .collect();
+            let (messages, cursor, done) = next;
             let now = self.clock.now();
-            let cursor = users
-                .last()
-                .map(|u| u.openid.as_str().to_owned())
-                .or(send.cursor.clone());
             let chunk = Chunk {
                 send: send.clone(),
                 messages,
@@ -140,7 +143,16 @@ impl Worker {
                 now,
                 lease_until: now.plus_secs(self.config.lease_secs),
             };
-            match self.store.commit_chunk(&chunk).await? {
+            // The next page is read and rendered while this chunk commits:
+            // a reader, the workers and the writer work side by side.
+            let following = async {
+                match done {
+                    true => Ok((Vec::new(), None, true)),
+                    false => prepare(cursor.clone()).await,
+                }
+            };
+            let (outcome, following) = tokio::join!(self.store.commit_chunk(&chunk), following);
+            match outcome? {
                 ChunkOutcome::Committed { oks, fails } => {
                     metrics::counter!("tidings_segment_messages_total", "result" => "delivered")
                         .increment(oks as u64);
@@ -163,19 +175,21 @@ impl Worker {
                 tracing::info!(send_id = send.id, "segment send finished");
                 return Ok(());
             }
-            send.cursor = cursor;
+            next = following?;
         }
     }
 }
 
 /// A recipient's message of a template send.
 fn mini_message(
-    template: Option<&tidings_engine::Template>,
+    renderer: Option<&SendRenderer<'_>>,
     spec: &tidings_engine::SendSpec,
     u: &tidings_engine::User,
 ) -> ChunkMessage {
-    let rendered = match template {
-        Some(t) => recipient_rows(t, spec, u),
+    let rendered = match renderer {
+        Some(r) => r
+            .for_user(u)
+            .map_err(|e| format!("data does not fit this recipient: {e}")),
         None => Err("the template was deleted".to_owned()),
     };
     match rendered {

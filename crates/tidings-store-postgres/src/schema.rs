@@ -338,4 +338,20 @@ CREATE TABLE inbox_passes (
 );
 "#,
     },
+    Migration {
+        version: 9,
+        name: "lean messages: a segment send's shared part kept once on the send",
+        sql: concat!(
+            r#"
+ALTER TABLE sends ADD COLUMN frame TEXT, ADD COLUMN page TEXT, ADD COLUMN url TEXT,
+                  ADD COLUMN card TEXT;
+ALTER TABLE messages ALTER COLUMN template_id DROP NOT NULL, ALTER COLUMN title DROP NOT NULL;
+DROP INDEX messages_send;
+DROP INDEX messages_link;
+CREATE UNIQUE INDEX messages_link ON messages (link_token) WHERE link_token IS NOT NULL;
+
+"#,
+            tidings_store::message_view_sql!()
+        ),
+    },
 ];

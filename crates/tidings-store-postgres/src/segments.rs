@@ -4,6 +4,7 @@ use deadpool_postgres::GenericClient;
 use tidings_engine::{
     AppId, Audience, Message, OpenId, Platform, SendRecord, Tag, Timestamp, User,
 };
+use tidings_store::frame::chunk_rows;
 use tidings_store::rows::{
     audience_sql, card_column, chunk_events, click_event, finished_event, platform_pattern,
     platforms_column, spec_json, AudienceParams, ClickRow, SendRow, TagRow, UserRow, CLICK_COLUMNS,
@@ -376,8 +377,10 @@ impl PgStore {
     ) -> StoreResult<Vec<Message>> {
         self.messages_where(
             &format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages
-                 WHERE send_id = $1 AND id > $2 AND ($3::text IS NULL OR status = $3) ORDER BY id LIMIT $4"
+                "SELECT {MESSAGE_COLUMNS} FROM message_view
+                 WHERE send_id = $1 AND ($3::text IS NULL OR status = $3)
+                   AND openid > COALESCE((SELECT openid FROM messages WHERE id = $2 AND send_id = $1), '')
+                 ORDER BY openid LIMIT $4"
             ),
             &[&send_id, &after.unwrap_or(0), &status, &i64::from(limit)],
         )
@@ -394,7 +397,7 @@ impl PgStore {
     ) -> StoreResult<Vec<Message>> {
         self.messages_where(
             &format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages
+                "SELECT {MESSAGE_COLUMNS} FROM message_view
                  WHERE appid = $1 AND openid = $2 AND id > $3 AND status <> 'failed'
                    AND ($5::text IS NULL OR platforms LIKE $5) ORDER BY id LIMIT $4"
             ),
@@ -412,7 +415,7 @@ impl PgStore {
     pub(crate) async fn pg_message_by_link(&self, token: &str) -> StoreResult<Option<Message>> {
         Ok(self
             .messages_where(
-                &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE link_token = $1"),
+                &format!("SELECT {MESSAGE_COLUMNS} FROM message_view WHERE link_token = $1"),
                 &[&token],
             )
             .await?
@@ -488,36 +491,40 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
     let s = &chunk.send;
     let state = tx
         .query_opt(
-            "SELECT state, claim FROM sends WHERE id = $1 FOR UPDATE",
+            "SELECT state, claim, frame FROM sends WHERE id = $1 FOR UPDATE",
             &[&s.id],
         )
         .await
         .map_err(backend)?
-        .map(|r| (r.get::<_, String>(0), r.get::<_, Option<String>>(1)));
-    match state {
-        Some((state, claim)) if state == "running" && claim == s.claim => {}
-        Some((state, _)) if state == "cancelled" => return Ok(ChunkOutcome::Cancelled),
+        .map(|r| {
+            (
+                r.get::<_, String>(0),
+                r.get::<_, Option<String>>(1),
+                r.get::<_, Option<String>>(2),
+            )
+        });
+    let frame = match state {
+        Some((state, claim, frame)) if state == "running" && claim == s.claim => frame,
+        Some((state, ..)) if state == "cancelled" => return Ok(ChunkOutcome::Cancelled),
         _ => return Ok(ChunkOutcome::LeaseLost),
-    }
+    };
+    let split = chunk_rows(chunk, frame.as_deref())?;
     let now = chunk.now.as_millis();
     // Delivered and failed recipients go in as two array statements.
     let (mut oks, mut fails) = (0i64, 0i64);
     let events = crate::events::has_webhooks(tx, s.appid.as_str()).await?;
-    let card = card_column(&s.spec);
     for failed in [false, true] {
-        let part: Vec<&tidings_store::ChunkMessage> = chunk
+        let (part, rows): (Vec<&tidings_store::ChunkMessage>, Vec<&str>) = chunk
             .messages
             .iter()
-            .filter(|m| m.failed_reason.is_some() == failed)
-            .collect();
+            .zip(&split.rows)
+            .filter(|(m, _)| m.failed_reason.is_some() == failed)
+            .map(|(m, r)| (m, r.as_str()))
+            .unzip();
         if part.is_empty() {
             continue;
         }
         let openids: Vec<&str> = part.iter().map(|m| m.openid.as_str()).collect();
-        let rows: Vec<String> = part
-            .iter()
-            .map(|m| serde_json::to_string(&m.rows).expect("rows serialize"))
-            .collect();
         let emphasis: Vec<Option<i64>> =
             part.iter().map(|m| m.emphasis.map(|e| e as i64)).collect();
         let reasons: Vec<Option<&str>> = part.iter().map(|m| m.failed_reason.as_deref()).collect();
@@ -530,30 +537,24 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
         let delivered_at = (!failed).then_some(now);
         let inserted = tx
             .query(
-                "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, created_at,
-                                       send_id, status, failed_reason, link_token, url, delivered_at,
-                                       card, platforms)
-                 SELECT $1, o, $2, $3, r, e, $4, $5, $6, $7, f, l, $8, $9, $15, p
-                 FROM UNNEST($10::text[], $11::text[], $12::bigint[], $13::text[], $14::text[], $16::text[])
+                "INSERT INTO messages (appid, openid, send_id, status, created_at, delivered_at, rows,
+                                       emphasis, failed_reason, link_token, platforms)
+                 SELECT $1, o, $2, $3, $4, $5, r, e, f, l, p
+                 FROM UNNEST($6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[])
                       AS t(o, r, e, f, l, p)
                  ON CONFLICT (send_id, openid) DO NOTHING
                  RETURNING id, openid, failed_reason",
                 &[
                     &s.appid.as_str(),
-                    &s.template_id.as_str(),
-                    &s.title,
-                    &s.spec.page,
-                    &now,
                     &s.id,
                     &status,
-                    &s.spec.url,
+                    &now,
                     &delivered_at,
                     &openids,
                     &rows,
                     &emphasis,
                     &reasons,
                     &links,
-                    &card,
                     &platforms,
                 ],
             )
@@ -579,7 +580,8 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
         "UPDATE sends SET cursor = $2, oks = oks + $3, fails = fails + $4, lease_until = $5,
              state = CASE WHEN $6::boolean THEN 'finished' ELSE 'running' END,
              finished_at = CASE WHEN $6::boolean THEN $7::bigint ELSE NULL END,
-             claim = CASE WHEN $6::boolean THEN NULL ELSE claim END
+             claim = CASE WHEN $6::boolean THEN NULL ELSE claim END,
+             frame = $8, page = $9, url = $10, card = $11
          WHERE id = $1",
         &[
             &s.id,
@@ -589,6 +591,10 @@ async fn commit_chunk_in<C: GenericClient>(tx: &C, chunk: &Chunk) -> StoreResult
             &chunk.lease_until.as_millis(),
             &chunk.done,
             &now,
+            &split.frame,
+            &s.spec.page,
+            &s.spec.url,
+            &card_column(&s.spec),
         ],
     )
     .await

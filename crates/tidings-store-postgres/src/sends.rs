@@ -55,6 +55,7 @@ pub(crate) fn message_row(r: &Row) -> MessageRow {
         clicked_at: r.get(16),
         card: r.get(17),
         platforms: r.get(18),
+        frame: r.get(19),
     }
 }
 
@@ -261,7 +262,7 @@ impl PgStore {
         let rows = client
             .query(
                 &format!(
-                    "SELECT {MESSAGE_COLUMNS} FROM messages
+                    "SELECT {MESSAGE_COLUMNS} FROM message_view
                      WHERE appid = $1 AND openid = $2 AND id < $3 AND status <> 'failed'
                        AND ($5::text IS NULL OR platforms LIKE $5)
                      ORDER BY id DESC LIMIT $4"
@@ -288,20 +289,27 @@ impl PgStore {
     ) -> StoreResult<Option<Message>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
-        let message = tx
-            .query_opt(
-                &format!(
-                    "UPDATE messages SET read_at = COALESCE(read_at, $4),
-                         status = CASE status WHEN 'delivered' THEN 'read' ELSE status END
-                     WHERE appid = $1 AND openid = $2 AND id = $3 AND status <> 'failed'
-                     RETURNING {MESSAGE_COLUMNS}"
-                ),
+        let updated = tx
+            .execute(
+                "UPDATE messages SET read_at = COALESCE(read_at, $4),
+                     status = CASE status WHEN 'delivered' THEN 'read' ELSE status END
+                 WHERE appid = $1 AND openid = $2 AND id = $3 AND status <> 'failed'",
                 &[&appid.as_str(), &openid.as_str(), &id, &now.as_millis()],
             )
             .await
-            .map_err(backend)?
-            .map(|r| message_row(&r).into_message())
-            .transpose()?;
+            .map_err(backend)?;
+        let message = match updated {
+            0 => None,
+            _ => tx
+                .query_opt(
+                    &format!("SELECT {MESSAGE_COLUMNS} FROM message_view WHERE id = $1"),
+                    &[&id],
+                )
+                .await
+                .map_err(backend)?
+                .map(|r| message_row(&r).into_message())
+                .transpose()?,
+        };
         if let Some(payload) = message.as_ref().and_then(|m| read_event(m, now)) {
             crate::events::emit(&tx, appid.as_str(), "message.read", &payload, now).await?;
         }

@@ -38,6 +38,11 @@ use writer::Writer;
 /// How many read connections a store opens.
 const READERS: usize = 4;
 
+/// The writer connection's settings. Each write runs in its own savepoint
+/// (group commit), so a statement that may change many rows keeps a
+/// statement journal: in memory, not in a temporary file.
+pub const WRITER_PRAGMAS: &str = "PRAGMA temp_store = MEMORY;";
+
 pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
@@ -73,6 +78,7 @@ impl SqliteStore {
         )
         .map_err(backend)?;
         migrate::run(&mut conn, schema::MIGRATIONS)?;
+        conn.execute_batch(WRITER_PRAGMAS).map_err(backend)?;
         let readers = Readers::open(&path, READERS)?;
         let writer = Writer::start(conn)
             .map_err(|e| StoreError::Backend(format!("starting the writer thread: {e}")))?;

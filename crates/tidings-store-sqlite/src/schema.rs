@@ -338,4 +338,56 @@ CREATE TABLE inbox_passes (
 ) STRICT;
 "#,
     },
+    Migration {
+        version: 9,
+        name: "lean messages: a segment send's shared part kept once on the send",
+        sql: concat!(
+            r#"
+ALTER TABLE sends ADD COLUMN frame TEXT;
+ALTER TABLE sends ADD COLUMN page TEXT;
+ALTER TABLE sends ADD COLUMN url TEXT;
+ALTER TABLE sends ADD COLUMN card TEXT;
+
+CREATE TABLE messages_v9 (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    appid         TEXT NOT NULL,
+    openid        TEXT NOT NULL,
+    send_id       INTEGER,
+    status        TEXT NOT NULL DEFAULT 'delivered',
+    created_at    INTEGER NOT NULL,
+    delivered_at  INTEGER,
+    rows          TEXT NOT NULL,
+    emphasis      INTEGER,
+    read_at       INTEGER,
+    clicked_at    INTEGER,
+    failed_reason TEXT,
+    link_token    TEXT,
+    platforms     TEXT,
+    template_id   TEXT,
+    title         TEXT,
+    page          TEXT,
+    url           TEXT,
+    card          TEXT,
+    grant_id      TEXT
+) STRICT;
+INSERT INTO messages_v9 (id, appid, openid, send_id, status, created_at, delivered_at, rows, emphasis,
+                         read_at, clicked_at, failed_reason, link_token, platforms, template_id, title,
+                         page, url, card, grant_id)
+SELECT id, appid, openid, send_id, status, created_at, delivered_at, rows, emphasis,
+       read_at, clicked_at, failed_reason, link_token, platforms, template_id, title,
+       page, url, card, grant_id
+FROM messages;
+DELETE FROM sqlite_sequence WHERE name = 'messages_v9';
+INSERT INTO sqlite_sequence (name, seq)
+SELECT 'messages_v9', seq FROM sqlite_sequence WHERE name = 'messages';
+DROP TABLE messages;
+ALTER TABLE messages_v9 RENAME TO messages;
+CREATE INDEX messages_inbox ON messages (appid, openid, id);
+CREATE UNIQUE INDEX messages_send_recipient ON messages (send_id, openid);
+CREATE UNIQUE INDEX messages_link ON messages (link_token) WHERE link_token IS NOT NULL;
+
+"#,
+            tidings_store::message_view_sql!()
+        ),
+    },
 ];

@@ -4,10 +4,11 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use tidings_engine::{
     AppId, Audience, Message, OpenId, Platform, SendRecord, Tag, Timestamp, User,
 };
+use tidings_store::frame::{chunk_rows, ChunkRows};
 use tidings_store::rows::{
     audience_sql, card_column, chunk_events, click_event, finished_event, platform_pattern,
-    platforms_column, spec_json, AudienceParams, ClickRow, MessageRow, SendRow, TagRow, UserRow,
-    CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
+    spec_json, AudienceParams, ClickRow, MessageRow, SendRow, TagRow, UserRow, CLICK_COLUMNS,
+    MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
 };
 use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreResult};
 
@@ -332,31 +333,33 @@ pub(crate) fn audience_page(
 /// the cursor are one commit.
 pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
     let s = &chunk.send;
-    let state: Option<(String, Option<String>)> = c
+    let state: Option<(String, Option<String>, Option<String>)> = c
         .query_row(
-            "SELECT state, claim FROM sends WHERE id = ?1",
+            "SELECT state, claim, frame FROM sends WHERE id = ?1",
             [s.id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()
         .map_err(backend)?;
-    match state {
-        Some((state, claim)) if state == "running" && claim == s.claim => {}
-        Some((state, _)) if state == "cancelled" => return Ok(ChunkOutcome::Cancelled),
+    let frame = match state {
+        Some((state, claim, frame)) if state == "running" && claim == s.claim => frame,
+        Some((state, ..)) if state == "cancelled" => return Ok(ChunkOutcome::Cancelled),
         _ => return Ok(ChunkOutcome::LeaseLost),
-    }
+    };
+    let rows = chunk_rows(chunk, frame.as_deref())?;
     let now = chunk.now.as_millis();
     let events = crate::events::has_webhooks(c, s.appid.as_str())?;
     let (oks, fails) = if events {
-        insert_with_events(c, chunk)?
+        insert_with_events(c, chunk, &rows)?
     } else {
-        crate::chunk_insert::insert_messages(c, chunk)?
+        crate::chunk_insert::insert_messages(c, chunk, &rows)?
     };
     c.prepare_cached(
         "UPDATE sends SET cursor = ?2, oks = oks + ?3, fails = fails + ?4, lease_until = ?5,
              state = CASE WHEN ?6 THEN 'finished' ELSE 'running' END,
              finished_at = CASE WHEN ?6 THEN ?7 ELSE NULL END,
-             claim = CASE WHEN ?6 THEN NULL ELSE claim END
+             claim = CASE WHEN ?6 THEN NULL ELSE claim END,
+             frame = ?8, page = ?9, url = ?10, card = ?11
          WHERE id = ?1",
     )
     .map_err(backend)?
@@ -367,7 +370,11 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
         fails,
         chunk.lease_until.as_millis(),
         chunk.done,
-        now
+        now,
+        rows.frame,
+        s.spec.page,
+        s.spec.url,
+        card_column(&s.spec)
     ])
     .map_err(backend)?;
     if events && chunk.done {
@@ -393,35 +400,16 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
 
 /// Inserts a chunk's messages one by one, with each new message's events
 /// for the app's webhooks; returns (delivered, failed) rows added.
-fn insert_with_events(c: &Connection, chunk: &Chunk) -> StoreResult<(i64, i64)> {
+fn insert_with_events(c: &Connection, chunk: &Chunk, rows: &ChunkRows) -> StoreResult<(i64, i64)> {
+    use crate::chunk_insert::{insert_sql, prepare, row_params, Shared};
     let s = &chunk.send;
-    let now = chunk.now.as_millis();
-    let mut stmt = c
-        .prepare_cached(&crate::chunk_insert::insert_sql(1))
-        .map_err(backend)?;
+    let mut stmt = c.prepare_cached(&insert_sql(1)).map_err(backend)?;
     let (mut oks, mut fails) = (0i64, 0i64);
-    let card = card_column(&s.spec);
-    for m in &chunk.messages {
-        let failed = m.failed_reason.is_some();
+    for p in prepare(chunk, rows) {
+        let failed = p.failed_reason.is_some();
+        let shared = Shared::new(chunk, failed);
         let n = stmt
-            .execute(params![
-                s.appid.as_str(),
-                m.openid.as_str(),
-                s.template_id.as_str(),
-                s.title,
-                serde_json::to_string(&m.rows).expect("rows serialize"),
-                m.emphasis.map(|e| e as i64),
-                s.spec.page,
-                now,
-                s.id,
-                if failed { "failed" } else { "delivered" },
-                m.failed_reason,
-                m.link_token,
-                s.spec.url,
-                (!failed).then_some(now),
-                card,
-                platforms_column(&m.platforms)
-            ])
+            .execute(row_params(&shared, &p).as_slice())
             .map_err(backend)? as i64;
         if failed {
             fails += n;
@@ -430,13 +418,7 @@ fn insert_with_events(c: &Connection, chunk: &Chunk) -> StoreResult<(i64, i64)> 
         }
         if n > 0 {
             let id = c.last_insert_rowid();
-            for (kind, payload) in chunk_events(
-                s,
-                id,
-                m.openid.as_str(),
-                m.failed_reason.as_deref(),
-                chunk.now,
-            ) {
+            for (kind, payload) in chunk_events(s, id, p.openid, p.failed_reason, chunk.now) {
                 crate::events::emit(c, s.appid.as_str(), kind, &payload, chunk.now)?;
             }
         }
@@ -461,8 +443,10 @@ pub(crate) fn list_recipients(
     messages(
         c,
         &format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages
-             WHERE send_id = ?1 AND id > ?2 AND (?3 IS NULL OR status = ?3) ORDER BY id LIMIT ?4"
+            "SELECT {MESSAGE_COLUMNS} FROM message_view
+             WHERE send_id = ?1 AND (?3 IS NULL OR status = ?3)
+               AND openid > COALESCE((SELECT openid FROM messages WHERE id = ?2 AND send_id = ?1), '')
+             ORDER BY openid LIMIT ?4"
         ),
         params![send_id, after.unwrap_or(0), status, limit],
     )
@@ -479,7 +463,7 @@ pub(crate) fn messages_after(
     messages(
         c,
         &format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages
+            "SELECT {MESSAGE_COLUMNS} FROM message_view
              WHERE appid = ?1 AND openid = ?2 AND id > ?3 AND status <> 'failed'
                AND (?5 IS NULL OR platforms LIKE ?5) ORDER BY id LIMIT ?4"
         ),
@@ -496,7 +480,7 @@ pub(crate) fn messages_after(
 pub(crate) fn message_by_link(c: &Connection, token: &str) -> StoreResult<Option<Message>> {
     Ok(messages(
         c,
-        &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE link_token = ?1"),
+        &format!("SELECT {MESSAGE_COLUMNS} FROM message_view WHERE link_token = ?1"),
         [token],
     )?
     .pop())

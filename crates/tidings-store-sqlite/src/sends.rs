@@ -55,6 +55,7 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
         clicked_at: r.get(16)?,
         card: r.get(17)?,
         platforms: r.get(18)?,
+        frame: r.get(19)?,
     })
 }
 
@@ -351,7 +352,7 @@ pub(crate) fn list_messages(
 ) -> StoreResult<Vec<Message>> {
     let mut stmt = c
         .prepare_cached(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages
+            "SELECT {MESSAGE_COLUMNS} FROM message_view
              WHERE appid = ?1 AND openid = ?2 AND id < ?3 AND status <> 'failed'
                AND (?5 IS NULL OR platforms LIKE ?5)
              ORDER BY id DESC LIMIT ?4"
@@ -380,18 +381,33 @@ pub(crate) fn mark_read(
     id: i64,
     now: Timestamp,
 ) -> StoreResult<Option<Message>> {
-    let message = c
-        .prepare_cached(&format!(
+    let updated = c
+        .prepare_cached(
             "UPDATE messages SET read_at = COALESCE(read_at, ?4),
                  status = CASE status WHEN 'delivered' THEN 'read' ELSE status END
-             WHERE appid = ?1 AND openid = ?2 AND id = ?3 AND status <> 'failed' RETURNING {MESSAGE_COLUMNS}"
-        ))
+             WHERE appid = ?1 AND openid = ?2 AND id = ?3 AND status <> 'failed'",
+        )
         .map_err(backend)?
-        .query_row(params![appid.as_str(), openid.as_str(), id, now.as_millis()], message_row)
-        .optional()
-        .map_err(backend)?
-        .map(MessageRow::into_message)
-        .transpose()?;
+        .execute(params![
+            appid.as_str(),
+            openid.as_str(),
+            id,
+            now.as_millis()
+        ])
+        .map_err(backend)?;
+    let message = match updated {
+        0 => None,
+        _ => c
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM message_view WHERE id = ?1"
+            ))
+            .map_err(backend)?
+            .query_row([id], message_row)
+            .optional()
+            .map_err(backend)?
+            .map(MessageRow::into_message)
+            .transpose()?,
+    };
     if let Some(payload) = message.as_ref().and_then(|m| read_event(m, now)) {
         crate::events::emit(c, appid.as_str(), "message.read", &payload, now)?;
     }

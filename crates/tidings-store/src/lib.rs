@@ -12,6 +12,7 @@ use tidings_engine::{
 };
 
 pub mod console_rows;
+pub mod frame;
 pub mod governance_rows;
 pub mod metered;
 pub mod migrations;

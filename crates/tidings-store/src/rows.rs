@@ -3,7 +3,7 @@
 
 use tidings_engine::{
     App, AppId, AppKind, AppName, Audience, Grant, LibraryTitle, MarketingTemplate, Match, Message,
-    OpenId, Pages, Row, SecretHash, SendRecord, SendSpec, SendState, Tag, Template, TemplateId,
+    OpenId, Pages, SecretHash, SendRecord, SendSpec, SendState, Tag, Template, TemplateId,
     Timestamp, TitleId, TokenHash, TokenLane, TokenRecord, User, Webhook,
 };
 use tidings_engine::{Platform, SourceType, TemplateDraft, WorkspaceTemplate};
@@ -267,9 +267,11 @@ pub fn grant_refusal(stored: Option<(String, String, i64, i64)>, msg: &NewMessag
     }
 }
 
+/// The columns of the `message_view` view: a message with what its send
+/// keeps once for all its recipients filled in (see [`crate::frame`]).
 pub const MESSAGE_COLUMNS: &str = "id, appid, openid, template_id, title, rows, emphasis, page, \
      created_at, read_at, send_id, status, failed_reason, link_token, url, delivered_at, clicked_at, \
-     card, platforms";
+     card, platforms, frame";
 
 /// A `messages` row.
 #[derive(Debug, Clone)]
@@ -277,8 +279,8 @@ pub struct MessageRow {
     pub id: i64,
     pub appid: String,
     pub openid: String,
-    pub template_id: String,
-    pub title: String,
+    pub template_id: Option<String>,
+    pub title: Option<String>,
     pub rows: String,
     pub emphasis: Option<i64>,
     pub page: Option<String>,
@@ -293,6 +295,8 @@ pub struct MessageRow {
     pub clicked_at: Option<i64>,
     pub card: Option<String>,
     pub platforms: Option<String>,
+    /// The send's frame, when its messages keep only their values.
+    pub frame: Option<String>,
 }
 
 /// The `platforms` column: `,IOS,ANDROID,`, so that one platform matches
@@ -325,14 +329,14 @@ impl MessageRow {
     }
 
     pub fn into_message(self) -> StoreResult<Message> {
-        let rows: Vec<Row> = from_json("messages.rows", &self.rows)?;
+        let rows = crate::frame::rows(&self.rows, self.frame.as_deref())?;
         Ok(Message {
             id: self.id,
             appid: AppId::parse(&self.appid).map_err(|e| corrupt("messages.appid", e))?,
             openid: OpenId::parse(&self.openid).map_err(|e| corrupt("messages.openid", e))?,
-            template_id: TemplateId::parse(&self.template_id)
+            template_id: TemplateId::parse(self.template_id.as_deref().unwrap_or_default())
                 .map_err(|e| corrupt("messages.template_id", e))?,
-            title: self.title,
+            title: self.title.unwrap_or_default(),
             rows,
             emphasis: self.emphasis.map(|e| e as usize),
             page: self.page,
