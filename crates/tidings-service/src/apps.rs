@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tidings_engine::{App, AppId, AppKind, AppName, AppSecret, Clock, Pages, ParseError};
+use tidings_engine::{App, AppId, AppKind, AppName, AppSecret, Clock, OpenId, Pages, ParseError};
 use tidings_store::{AppPatch, Store, StoreError};
 
 use crate::cache::Caches;
@@ -82,6 +82,27 @@ impl AppService {
             .ok_or(ServiceError::NotFound("app"))?;
         self.cache.apps.insert(appid.clone(), app.clone());
         Ok(app)
+    }
+
+    /// Whether the app has this user, from the cache when it is known: a
+    /// single send checks its recipient, and users are added far more often
+    /// than removed (only a workspace app's employees are, through
+    /// [`AppService::forget_user`]).
+    pub async fn has_user(&self, appid: &AppId, openid: &OpenId) -> Result<bool, ServiceError> {
+        let key = (appid.clone(), openid.clone());
+        if self.cache.users.contains_key(&key) {
+            return Ok(true);
+        }
+        let known = self.store.get_user(appid, openid).await?.is_some();
+        if known {
+            self.cache.users.insert(key, ());
+        }
+        Ok(known)
+    }
+
+    /// Drops a removed user from this node's cache.
+    pub(crate) fn forget_user(&self, appid: &AppId, openid: &OpenId) {
+        self.cache.users.invalidate(&(appid.clone(), openid.clone()));
     }
 
     pub async fn list(&self, after: Option<&AppId>, limit: u32) -> Result<Vec<App>, ServiceError> {

@@ -1,16 +1,17 @@
-//! What a node caches: apps by appid and token records by hash. Entries are
-//! dropped on every local change and live at most `ttl`, which bounds how long
-//! a change made on another node goes unseen.
+//! What a node caches: apps by appid, token records by hash, and the users
+//! known to exist. Entries are dropped on every local change and live at most
+//! `ttl`, which bounds how long a change made on another node goes unseen.
 
 use std::time::Duration;
 
 use moka::sync::Cache;
-use tidings_engine::{App, AppId, TokenHash, TokenLane, TokenRecord};
+use tidings_engine::{App, AppId, OpenId, TokenHash, TokenLane, TokenRecord};
 
 #[derive(Clone)]
 pub(crate) struct Caches {
     pub(crate) apps: Cache<AppId, App>,
     pub(crate) tokens: Cache<TokenHash, TokenRecord>,
+    pub(crate) users: Cache<(AppId, OpenId), ()>,
 }
 
 impl Caches {
@@ -24,6 +25,10 @@ impl Caches {
                 .max_capacity(1_000_000)
                 .time_to_live(ttl)
                 .support_invalidation_closures()
+                .build(),
+            users: Cache::builder()
+                .max_capacity(1_000_000)
+                .time_to_live(ttl)
                 .build(),
         }
     }

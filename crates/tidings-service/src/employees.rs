@@ -96,6 +96,7 @@ impl EmployeeService {
         if !self.store.delete_user(appid, client_id).await? {
             return Err(ServiceError::NotFound("employee"));
         }
+        self.apps.forget_user(appid, client_id);
         Ok(())
     }
 }

@@ -102,7 +102,7 @@ impl SendService {
         touser: &str,
     ) -> Result<OpenId, ServiceError> {
         let openid = OpenId::parse(touser).map_err(|_| ServiceError::UnknownUser)?;
-        if self.store.get_user(&caller.appid, &openid).await?.is_none() {
+        if !self.apps.has_user(&caller.appid, &openid).await? {
             return Err(ServiceError::UnknownUser);
         }
         Ok(openid)
