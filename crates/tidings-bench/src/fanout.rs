@@ -22,7 +22,10 @@ pub async fn w2(o: &Opts) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("w2.db");
     let sqlite = fanout(&format!("sqlite://{}", file.display()), o).await?;
-    let raw = raw_sqlite(&file, o.users)?;
+    // W2-raw starts, as W2 did, from an empty `messages` table.
+    let raw_file = dir.path().join("w2-raw.db");
+    migrated(&format!("sqlite://{}", raw_file.display())).await?;
+    let raw = raw_sqlite(&raw_file, o.users)?;
     report("SQLite", &sqlite, raw);
     match &o.pg {
         Some(url) => {
@@ -34,16 +37,34 @@ pub async fn w2(o: &Opts) -> anyhow::Result<()> {
                 .await?;
             let db_url = replace_db(url, &db);
             let pg = fanout(&db_url, o).await?;
-            let raw = raw_pg(&db_url, o.users).await?;
-            report("PostgreSQL", &pg, raw);
+            let raw_db = format!("{db}_raw");
             admin_client
-                .execute(&format!("DROP DATABASE {db} WITH (FORCE)"), &[])
+                .execute(&format!("CREATE DATABASE {raw_db}"), &[])
                 .await?;
+            let raw_url = replace_db(url, &raw_db);
+            migrated(&raw_url).await?;
+            let raw = raw_pg(&raw_url, o.users).await?;
+            report("PostgreSQL", &pg, raw);
+            for db in [db, raw_db] {
+                admin_client
+                    .execute(&format!("DROP DATABASE {db} WITH (FORCE)"), &[])
+                    .await?;
+            }
         }
         None => println!("W2 PostgreSQL skipped: set --pg or TIDINGS_BENCH_PG_URL"),
     }
     Ok(())
 }
+
+/// Creates Tidings' schema in an empty database.
+async fn migrated(url: &str) -> anyhow::Result<()> {
+    let url = tidings::store::DatabaseUrl::parse(url)?;
+    drop(tidings::store::open(&url).await?);
+    Ok(())
+}
+
+/// The appid W2-raw's rows carry (`messages` has no foreign keys).
+const RAW_APPID: &str = "wxraw0000000000000";
 
 fn replace_db(url: &str, db: &str) -> String {
     let (base, query) = url
@@ -160,7 +181,7 @@ fn raw_sqlite(file: &std::path::Path, users: usize) -> anyhow::Result<f64> {
     let mut c = rusqlite::Connection::open(file)?;
     c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;")?;
     c.execute_batch(tidings_store_sqlite::WRITER_PRAGMAS)?;
-    let appid: String = c.query_row("SELECT appid FROM apps LIMIT 1", [], |r| r.get(0))?;
+    let appid = RAW_APPID.to_owned();
     let t = Instant::now();
     for start in (0..users).step_by(CHUNK) {
         let tx = c.transaction()?;
@@ -192,25 +213,34 @@ fn raw_sqlite(file: &std::path::Path, users: usize) -> anyhow::Result<f64> {
     Ok(t.elapsed().as_secs_f64())
 }
 
+/// The same rows by `COPY … (FORMAT binary)`, as Tidings copies a chunk,
+/// one transaction per chunk.
 async fn raw_pg(url: &str, users: usize) -> anyhow::Result<f64> {
+    use tokio_postgres::binary_copy::BinaryCopyInWriter;
+    use tokio_postgres::types::Type;
     let (mut c, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     tokio::spawn(conn);
-    let appid: String = c
-        .query_one("SELECT appid FROM apps LIMIT 1", &[])
-        .await?
-        .get(0);
+    let at = 1_795_226_400_000i64;
     let t = Instant::now();
     for start in (0..users).step_by(CHUNK) {
-        let range = start..(start + CHUNK).min(users);
-        let openids: Vec<String> = range.clone().map(|i| format!("u{i:08}")).collect();
-        let rows: Vec<String> = range.map(|i| rows(&format!("用户{i}"))).collect();
         let tx = c.transaction().await?;
-        tx.execute(
-            "INSERT INTO messages (appid, openid, send_id, status, created_at, delivered_at, rows)
-             SELECT $1, o, -1, 'delivered', $2, $2, r FROM UNNEST($3::text[], $4::text[]) AS t(o, r)",
-            &[&appid, &1_795_226_400_000i64, &openids, &rows],
-        )
-        .await?;
+        let sink = tx
+            .copy_in(
+                "COPY messages (appid, openid, send_id, status, created_at, delivered_at, rows)
+                 FROM STDIN (FORMAT binary)",
+            )
+            .await?;
+        // appid, openid, send_id, status, created_at, delivered_at, rows.
+        let types = [0, 0, 1, 0, 1, 1, 0].map(|i| [Type::TEXT, Type::INT8][i].clone());
+        let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
+        for i in start..(start + CHUNK).min(users) {
+            let (openid, rows) = (format!("u{i:08}"), rows(&format!("用户{i}")));
+            writer
+                .as_mut()
+                .write(&[&RAW_APPID, &openid, &-1i64, &"delivered", &at, &at, &rows])
+                .await?;
+        }
+        writer.finish().await?;
         tx.commit().await?;
     }
     Ok(t.elapsed().as_secs_f64())

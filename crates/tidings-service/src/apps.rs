@@ -102,7 +102,9 @@ impl AppService {
 
     /// Drops a removed user from this node's cache.
     pub(crate) fn forget_user(&self, appid: &AppId, openid: &OpenId) {
-        self.cache.users.invalidate(&(appid.clone(), openid.clone()));
+        self.cache
+            .users
+            .invalidate(&(appid.clone(), openid.clone()));
     }
 
     pub async fn list(&self, after: Option<&AppId>, limit: u32) -> Result<Vec<App>, ServiceError> {
