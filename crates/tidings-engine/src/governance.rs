@@ -27,6 +27,18 @@ pub struct Proposal {
     pub decided_at: Option<Timestamp>,
 }
 
+impl Proposal {
+    /// Records a reviewer's verdict on a pending proposal.
+    pub fn decide(&mut self, approve: bool, now: Timestamp) {
+        self.state = if approve {
+            Verdict::Approved
+        } else {
+            Verdict::Rejected
+        };
+        self.decided_at = Some(now);
+    }
+}
+
 /// Why a recipient complains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

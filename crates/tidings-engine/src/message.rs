@@ -120,6 +120,17 @@ pub fn render(
     Ok(Rendered { rows, emphasis })
 }
 
+/// A keyword's value is at most [`MAX_VALUE_CHARS`] characters.
+pub(crate) fn check_value_length(key: &str, value: &str) -> Result<(), ParseError> {
+    if value.chars().count() > MAX_VALUE_CHARS {
+        return Err(ParseError::new(
+            "data",
+            format!("{key}.value is longer than {MAX_VALUE_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
 fn data_entry(key: &str, entry: &Value) -> Result<(String, Option<String>), ParseError> {
     let obj = entry
         .as_object()
@@ -135,12 +146,7 @@ fn data_entry(key: &str, entry: &Value) -> Result<(String, Option<String>), Pars
             ));
         }
     };
-    if value.chars().count() > MAX_VALUE_CHARS {
-        return Err(ParseError::new(
-            "data",
-            format!("{key}.value is longer than {MAX_VALUE_CHARS} characters"),
-        ));
-    }
+    check_value_length(key, &value)?;
     let color = match obj.get("color") {
         None | Some(Value::Null) => None,
         Some(Value::String(c)) if c.is_empty() => None,

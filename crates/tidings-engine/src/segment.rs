@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::app::AppId;
 use crate::clock::Timestamp;
 use crate::error::ParseError;
-use crate::message::{render, Rendered, MAX_VALUE_CHARS};
+use crate::message::{check_value_length, render, Rendered};
 use crate::template::{Template, TemplateId};
 use crate::user::{OpenId, User};
 
@@ -252,15 +252,7 @@ impl<'a> SendRenderer<'a> {
         for &i in slots {
             let row = &mut card.rows[i];
             row.value = fill_placeholders(&row.value, user);
-            if row.value.chars().count() > MAX_VALUE_CHARS {
-                return Err(ParseError::new(
-                    "data",
-                    format!(
-                        "{}.value is longer than {MAX_VALUE_CHARS} characters",
-                        row.key
-                    ),
-                ));
-            }
+            check_value_length(&row.key, &row.value)?;
         }
         Ok(card)
     }
@@ -279,11 +271,10 @@ fn field(user: &User, name: &str) -> Option<String> {
 }
 
 fn fill_placeholders(template: &str, user: &User) -> String {
-    const OPEN: &str = PLACEHOLDER;
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
-    while let Some(start) = rest.find(OPEN) {
-        let after = &rest[start + OPEN.len()..];
+    while let Some(start) = rest.find(PLACEHOLDER) {
+        let after = &rest[start + PLACEHOLDER.len()..];
         let Some(end) = after.find("}}") else { break };
         out.push_str(&rest[..start]);
         let inner = &after[..end];

@@ -232,12 +232,7 @@ impl PgStore {
         if approve {
             add_title(&tx, &mut p).await?;
         }
-        p.state = if approve {
-            Verdict::Approved
-        } else {
-            Verdict::Rejected
-        };
-        p.decided_at = Some(now);
+        p.decide(approve, now);
         let r = ProposalRow::from_proposal(&p);
         tx.execute(
             "UPDATE proposals SET state = $2, title_id = $3, decided_at = $4 WHERE id = $1",

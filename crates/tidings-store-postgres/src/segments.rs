@@ -6,9 +6,9 @@ use tidings_engine::{
 };
 use tidings_store::frame::chunk_rows;
 use tidings_store::rows::{
-    audience_sql, card_column, chunk_events, click_event, finished_event, platform_pattern,
-    platforms_column, spec_json, AudienceParams, ClickRow, SendRow, TagRow, UserRow, CLICK_COLUMNS,
-    MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
+    audience_sql, card_column, chunk_events, chunk_status, click_event, finished_event,
+    platform_pattern, platforms_column, spec_json, AudienceParams, ClickRow, SendRow, TagRow,
+    UserRow, CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
 };
 use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreError, StoreResult};
 use tokio_postgres::types::ToSql;
@@ -513,7 +513,8 @@ async fn commit_chunk_in(
     };
     let split = chunk_rows(chunk, frame.as_deref())?;
     let now = chunk.now.as_millis();
-    // Delivered and failed recipients go in as two array statements.
+    // Delivered and failed recipients go in as two copies (or, when
+    // webhooks need the ids, two array statements).
     let (mut oks, mut fails) = (0i64, 0i64);
     let events = crate::events::has_webhooks(tx, s.appid.as_str()).await?;
     for failed in [false, true] {
@@ -527,63 +528,22 @@ async fn commit_chunk_in(
         if part.is_empty() {
             continue;
         }
-        let openids: Vec<&str> = part.iter().map(|m| m.openid.as_str()).collect();
-        let emphasis: Vec<Option<i64>> =
-            part.iter().map(|m| m.emphasis.map(|e| e as i64)).collect();
-        let reasons: Vec<Option<&str>> = part.iter().map(|m| m.failed_reason.as_deref()).collect();
-        let links: Vec<Option<&str>> = part.iter().map(|m| m.link_token.as_deref()).collect();
-        let platforms: Vec<Option<String>> = part
-            .iter()
-            .map(|m| platforms_column(&m.platforms))
-            .collect();
-        let status = if failed { "failed" } else { "delivered" };
-        let delivered_at = (!failed).then_some(now);
-        if !events {
-            let n = copy_messages(tx, chunk, status, delivered_at, &part, &rows).await?;
-            if failed {
-                fails += n;
-            } else {
-                oks += n;
-            }
-            continue;
-        }
-        let inserted = tx
-            .query(
-                "INSERT INTO messages (appid, openid, send_id, status, created_at, delivered_at, rows,
-                                       emphasis, failed_reason, link_token, platforms)
-                 SELECT $1, o, $2, $3, $4, $5, r, e, f, l, p
-                 FROM UNNEST($6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[])
-                      AS t(o, r, e, f, l, p)
-                 ON CONFLICT (send_id, openid) DO NOTHING
-                 RETURNING id, openid, failed_reason",
-                &[
-                    &s.appid.as_str(),
-                    &s.id,
-                    &status,
-                    &now,
-                    &delivered_at,
-                    &openids,
-                    &rows,
-                    &emphasis,
-                    &reasons,
-                    &links,
-                    &platforms,
-                ],
-            )
-            .await
-            .map_err(backend)?;
-        let n = inserted.len() as i64;
+        let (status, delivered_at) = chunk_status(failed, now);
+        let part = Part {
+            chunk,
+            status,
+            delivered_at,
+            messages: part,
+            rows,
+        };
+        let n = match events {
+            false => copy_messages(tx, &part).await?,
+            true => insert_with_events(tx, &part).await?,
+        };
         if failed {
             fails += n;
         } else {
             oks += n;
-        }
-        for row in &inserted {
-            let (id, openid, reason): (i64, String, Option<String>) =
-                (row.get(0), row.get(1), row.get(2));
-            for (kind, payload) in chunk_events(s, id, &openid, reason.as_deref(), chunk.now) {
-                crate::events::emit(tx, s.appid.as_str(), kind, &payload, chunk.now).await?;
-            }
         }
     }
     tx.execute(
@@ -630,6 +590,15 @@ async fn commit_chunk_in(
     Ok(ChunkOutcome::Committed { oks, fails })
 }
 
+/// The delivered or the failed messages of a chunk, with their `rows`.
+struct Part<'a> {
+    chunk: &'a Chunk,
+    status: &'static str,
+    delivered_at: Option<i64>,
+    messages: Vec<&'a tidings_store::ChunkMessage>,
+    rows: Vec<&'a str>,
+}
+
 /// A chunk's messages through `COPY … (FORMAT binary)`, when no webhook
 /// needs each message's id: no statement to plan, no arrays to unpack.
 /// A recipient the send already has fails the copy (and the chunk's
@@ -638,11 +607,7 @@ async fn commit_chunk_in(
 /// from happening.
 async fn copy_messages(
     tx: &deadpool_postgres::Transaction<'_>,
-    chunk: &Chunk,
-    status: &str,
-    delivered_at: Option<i64>,
-    part: &[&tidings_store::ChunkMessage],
-    rows: &[&str],
+    part: &Part<'_>,
 ) -> StoreResult<i64> {
     use tokio_postgres::binary_copy::BinaryCopyInWriter;
     use tokio_postgres::types::Type;
@@ -669,8 +634,8 @@ async fn copy_messages(
     ];
     let writer = BinaryCopyInWriter::new(sink, &types);
     let mut writer = std::pin::pin!(writer);
-    let (appid, now) = (chunk.send.appid.as_str(), chunk.now.as_millis());
-    for (m, rows) in part.iter().zip(rows) {
+    let (appid, now) = (part.chunk.send.appid.as_str(), part.chunk.now.as_millis());
+    for (m, rows) in part.messages.iter().zip(&part.rows) {
         let emphasis = m.emphasis.map(|e| e as i64);
         let platforms = platforms_column(&m.platforms);
         writer
@@ -678,10 +643,10 @@ async fn copy_messages(
             .write(&[
                 &appid,
                 &m.openid.as_str(),
-                &chunk.send.id,
-                &status,
+                &part.chunk.send.id,
+                &part.status,
                 &now,
-                &delivered_at,
+                &part.delivered_at,
                 rows,
                 &emphasis,
                 &m.failed_reason,
@@ -692,4 +657,61 @@ async fn copy_messages(
             .map_err(backend)?;
     }
     Ok(writer.finish().await.map_err(backend)? as i64)
+}
+
+/// A chunk's messages as one array statement, each new message's events
+/// emitted for the app's webhooks; returns how many were new.
+async fn insert_with_events(
+    tx: &deadpool_postgres::Transaction<'_>,
+    part: &Part<'_>,
+) -> StoreResult<i64> {
+    let (chunk, messages) = (part.chunk, &part.messages);
+    let (s, now) = (&chunk.send, chunk.now.as_millis());
+    let openids: Vec<&str> = messages.iter().map(|m| m.openid.as_str()).collect();
+    let emphasis: Vec<Option<i64>> = messages
+        .iter()
+        .map(|m| m.emphasis.map(|e| e as i64))
+        .collect();
+    let reasons: Vec<Option<&str>> = messages
+        .iter()
+        .map(|m| m.failed_reason.as_deref())
+        .collect();
+    let links: Vec<Option<&str>> = messages.iter().map(|m| m.link_token.as_deref()).collect();
+    let platforms: Vec<Option<String>> = messages
+        .iter()
+        .map(|m| platforms_column(&m.platforms))
+        .collect();
+    let inserted = tx
+        .query(
+            "INSERT INTO messages (appid, openid, send_id, status, created_at, delivered_at, rows,
+                                   emphasis, failed_reason, link_token, platforms)
+             SELECT $1, o, $2, $3, $4, $5, r, e, f, l, p
+             FROM UNNEST($6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[])
+                  AS t(o, r, e, f, l, p)
+             ON CONFLICT (send_id, openid) DO NOTHING
+             RETURNING id, openid, failed_reason",
+            &[
+                &s.appid.as_str(),
+                &s.id,
+                &part.status,
+                &now,
+                &part.delivered_at,
+                &openids,
+                &part.rows,
+                &emphasis,
+                &reasons,
+                &links,
+                &platforms,
+            ],
+        )
+        .await
+        .map_err(backend)?;
+    for row in &inserted {
+        let (id, openid, reason): (i64, String, Option<String>) =
+            (row.get(0), row.get(1), row.get(2));
+        for (kind, payload) in chunk_events(s, id, &openid, reason.as_deref(), chunk.now) {
+            crate::events::emit(tx, s.appid.as_str(), kind, &payload, chunk.now).await?;
+        }
+    }
+    Ok(inserted.len() as i64)
 }

@@ -7,7 +7,7 @@
 use rusqlite::types::ToSql;
 use rusqlite::Connection;
 use tidings_store::frame::ChunkRows;
-use tidings_store::rows::platforms_column;
+use tidings_store::rows::{chunk_status, platforms_column};
 use tidings_store::{Chunk, StoreResult};
 
 use crate::backend;
@@ -67,12 +67,13 @@ pub(crate) struct Shared<'a> {
 impl<'a> Shared<'a> {
     pub(crate) fn new(chunk: &'a Chunk, failed: bool) -> Self {
         let now = chunk.now.as_millis();
+        let (status, delivered_at) = chunk_status(failed, now);
         Self {
             appid: chunk.send.appid.as_str(),
             send_id: chunk.send.id,
-            status: if failed { "failed" } else { "delivered" },
+            status,
             now,
-            delivered_at: (!failed).then_some(now),
+            delivered_at,
         }
     }
 }

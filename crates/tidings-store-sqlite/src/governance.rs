@@ -147,12 +147,7 @@ pub(crate) fn decide_proposal(
     if approve {
         add_title(c, &mut p)?;
     }
-    p.state = if approve {
-        Verdict::Approved
-    } else {
-        Verdict::Rejected
-    };
-    p.decided_at = Some(now);
+    p.decide(approve, now);
     let r = ProposalRow::from_proposal(&p);
     c.execute(
         "UPDATE proposals SET state = ?2, title_id = ?3, decided_at = ?4 WHERE id = ?1",

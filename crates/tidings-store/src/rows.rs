@@ -299,6 +299,15 @@ pub struct MessageRow {
     pub frame: Option<String>,
 }
 
+/// A chunk message's `status` and `delivered_at`: a failed message was
+/// never delivered.
+pub fn chunk_status(failed: bool, now: i64) -> (&'static str, Option<i64>) {
+    match failed {
+        true => ("failed", None),
+        false => ("delivered", Some(now)),
+    }
+}
+
 /// The `platforms` column: `,IOS,ANDROID,`, so that one platform matches
 /// `LIKE '%,IOS,%'`; `None` for messages that are not workspace cards.
 pub fn platforms_column(platforms: &[Platform]) -> Option<String> {
