@@ -32,7 +32,7 @@ pub struct WorkerConfig {
 impl Default for WorkerConfig {
     fn default() -> Self {
         Self {
-            chunk_size: 1000,
+            chunk_size: 5000,
             lease_secs: 10,
             poll: Duration::from_millis(500),
         }

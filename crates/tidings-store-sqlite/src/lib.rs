@@ -1,6 +1,7 @@
 //! The embedded SQLite backend: one file, WAL journal, `synchronous=FULL`,
 //! one writer thread that group-commits, and a small pool of readers.
 
+mod checkpointer;
 mod chunk_insert;
 mod console;
 mod events;
@@ -38,10 +39,32 @@ use writer::Writer;
 /// How many read connections a store opens.
 const READERS: usize = 4;
 
+/// Prepared statements each connection keeps: more than the store has
+/// distinct statements, so none is compiled twice.
+const STATEMENT_CACHE: usize = 256;
+
 /// The writer connection's settings. Each write runs in its own savepoint
 /// (group commit), so a statement that may change many rows keeps a
 /// statement journal: in memory, not in a temporary file.
 pub const WRITER_PRAGMAS: &str = "PRAGMA temp_store = MEMORY;";
+
+/// Turns off SQLite's memory statistics, which take a process-wide lock on
+/// every allocation; Tidings reads none of them. Takes effect only before
+/// the process opens its first connection (later calls change nothing).
+pub fn tune_library() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config is called with an option and the one int
+        // argument it takes; before initialization nothing else runs in the
+        // library, after it the call only returns SQLITE_MISUSE.
+        unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::os::raw::c_int,
+            );
+        }
+    });
+}
 
 pub struct SqliteStore {
     path: PathBuf,
@@ -69,6 +92,7 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
         }
+        tune_library();
         let mut conn = Connection::open(&path).map_err(backend)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
@@ -79,8 +103,9 @@ impl SqliteStore {
         .map_err(backend)?;
         migrate::run(&mut conn, schema::MIGRATIONS)?;
         conn.execute_batch(WRITER_PRAGMAS).map_err(backend)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let readers = Readers::open(&path, READERS)?;
-        let writer = Writer::start(conn)
+        let writer = Writer::start(conn, &path)
             .map_err(|e| StoreError::Backend(format!("starting the writer thread: {e}")))?;
         Ok(Self {
             path,
@@ -477,9 +502,15 @@ impl Store for SqliteStore {
     }
 
     async fn commit_chunk(&self, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
-        let chunk = chunk.clone();
+        // Rows are split and serialized here, off the writer.
+        let id = chunk.send.id;
+        let frame = self
+            .readers
+            .lookup(move |c| segments::send_frame(c, id))
+            .await?;
+        let job = chunk_insert::StoredChunk::new(chunk, frame)?;
         self.writer
-            .write(move |c| segments::commit_chunk(c, &chunk))
+            .write(move |c| segments::commit_chunk(c, &job))
             .await
     }
 

@@ -26,6 +26,7 @@ impl Readers {
             .map_err(crate::backend)?;
             conn.busy_timeout(std::time::Duration::from_secs(5))
                 .map_err(crate::backend)?;
+            conn.set_prepared_statement_cache_capacity(crate::STATEMENT_CACHE);
             idle.push(conn);
         }
         Ok(Arc::new(Self {

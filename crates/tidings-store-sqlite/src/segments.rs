@@ -4,15 +4,15 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use tidings_engine::{
     AppId, Audience, Message, OpenId, Platform, SendRecord, Tag, Timestamp, User,
 };
-use tidings_store::frame::{chunk_rows, ChunkRows};
 use tidings_store::rows::{
     audience_sql, card_column, chunk_events, click_event, finished_event, platform_pattern,
     spec_json, AudienceParams, ClickRow, MessageRow, SendRow, TagRow, UserRow, CLICK_COLUMNS,
     MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
 };
-use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreResult};
+use tidings_store::{ChunkOutcome, Click, NewSend, StoreResult};
 
 use crate::backend;
+use crate::chunk_insert::StoredChunk;
 use crate::sends::message_row;
 
 fn send_row(r: &Row<'_>) -> rusqlite::Result<SendRow> {
@@ -331,28 +331,43 @@ pub(crate) fn audience_page(
 
 /// Runs in the writer's transaction: the chunk's messages, the counts and
 /// the cursor are one commit.
-pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
+/// The send's frame, read before a chunk's rows are split against it.
+pub(crate) fn send_frame(c: &Connection, send_id: i64) -> StoreResult<Option<String>> {
+    c.prepare_cached("SELECT frame FROM sends WHERE id = ?1")
+        .map_err(backend)?
+        .query_row([send_id], |r| r.get(0))
+        .optional()
+        .map(Option::flatten)
+        .map_err(backend)
+}
+
+pub(crate) fn commit_chunk(c: &Connection, job: &StoredChunk) -> StoreResult<ChunkOutcome> {
+    let chunk = &job.head;
     let s = &chunk.send;
     let state: Option<(String, Option<String>, Option<String>)> = c
-        .query_row(
-            "SELECT state, claim, frame FROM sends WHERE id = ?1",
-            [s.id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
+        .prepare_cached("SELECT state, claim, frame FROM sends WHERE id = ?1")
+        .map_err(backend)?
+        .query_row([s.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()
         .map_err(backend)?;
-    let frame = match state {
-        Some((state, claim, frame)) if state == "running" && claim == s.claim => frame,
+    match state {
+        // Only this claim's own chunks set the frame, one after the other:
+        // a frame other than the one read means the claim changed hands.
+        Some((state, claim, frame)) if state == "running" && claim == s.claim => {
+            if frame != job.read_frame {
+                tracing::warn!(send_id = s.id, "a send's frame changed under its claim");
+                return Ok(ChunkOutcome::LeaseLost);
+            }
+        }
         Some((state, ..)) if state == "cancelled" => return Ok(ChunkOutcome::Cancelled),
         _ => return Ok(ChunkOutcome::LeaseLost),
-    };
-    let rows = chunk_rows(chunk, frame.as_deref())?;
+    }
     let now = chunk.now.as_millis();
     let events = crate::events::has_webhooks(c, s.appid.as_str())?;
     let (oks, fails) = if events {
-        insert_with_events(c, chunk, &rows)?
+        insert_with_events(c, job)?
     } else {
-        crate::chunk_insert::insert_messages(c, chunk, &rows)?
+        crate::chunk_insert::insert_messages(c, job)?
     };
     c.prepare_cached(
         "UPDATE sends SET cursor = ?2, oks = oks + ?3, fails = fails + ?4, lease_until = ?5,
@@ -371,7 +386,7 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
         chunk.lease_until.as_millis(),
         chunk.done,
         now,
-        rows.frame,
+        job.frame,
         s.spec.page,
         s.spec.url,
         card_column(&s.spec)
@@ -400,27 +415,24 @@ pub(crate) fn commit_chunk(c: &Connection, chunk: &Chunk) -> StoreResult<ChunkOu
 
 /// Inserts a chunk's messages one by one, with each new message's events
 /// for the app's webhooks; returns (delivered, failed) rows added.
-fn insert_with_events(c: &Connection, chunk: &Chunk, rows: &ChunkRows) -> StoreResult<(i64, i64)> {
-    use crate::chunk_insert::{insert_sql, prepare, row_params, Shared};
+fn insert_with_events(c: &Connection, job: &StoredChunk) -> StoreResult<(i64, i64)> {
+    use crate::chunk_insert::{insert_one, Shared};
+    let chunk = &job.head;
     let s = &chunk.send;
-    let mut stmt = c.prepare_cached(&insert_sql(1)).map_err(backend)?;
     let (mut oks, mut fails) = (0i64, 0i64);
-    for p in prepare(chunk, rows) {
-        let failed = p.failed_reason.is_some();
-        let shared = Shared::new(chunk, failed);
-        let n = stmt
-            .execute(row_params(&shared, &p).as_slice())
-            .map_err(backend)? as i64;
-        if failed {
-            fails += n;
-        } else {
-            oks += n;
+    for r in &job.recipients {
+        let failed = r.failed_reason.is_some();
+        if !insert_one(c, &Shared::new(chunk, failed), r)? {
+            continue;
         }
-        if n > 0 {
-            let id = c.last_insert_rowid();
-            for (kind, payload) in chunk_events(s, id, p.openid, p.failed_reason, chunk.now) {
-                crate::events::emit(c, s.appid.as_str(), kind, &payload, chunk.now)?;
-            }
+        match failed {
+            true => fails += 1,
+            false => oks += 1,
+        }
+        let id = c.last_insert_rowid();
+        for (kind, payload) in chunk_events(s, id, &r.openid, r.failed_reason.as_deref(), chunk.now)
+        {
+            crate::events::emit(c, s.appid.as_str(), kind, &payload, chunk.now)?;
         }
     }
     Ok((oks, fails))

@@ -1,9 +1,12 @@
 //! The one writer: a thread that owns the write connection and commits
-//! whatever jobs are waiting as one transaction (group commit). Each job runs
-//! inside its own savepoint, so one job's failure rolls back only that job;
-//! every caller is answered after the commit, so a success is on disk.
+//! whatever jobs are waiting as one transaction (group commit). Each job of
+//! a group runs inside its own savepoint, so one job's failure rolls back
+//! only that job; a job alone in its transaction needs none (its failure
+//! rolls the transaction back). Every caller is answered after the commit,
+//! so a success is on disk.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -12,7 +15,10 @@ use tidings_store::{StoreError, StoreResult};
 use tokio::sync::{mpsc, oneshot};
 
 type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
+/// A job runs with the connection and whether it is alone in its
+/// transaction; it answers whether it succeeded, and how to tell its caller
+/// once the transaction's fate is known.
+type Job = Box<dyn FnOnce(&Connection, bool) -> (bool, Completion) + Send>;
 
 /// The most jobs one transaction takes.
 const MAX_BATCH: usize = 512;
@@ -24,13 +30,20 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn start(conn: Connection) -> std::io::Result<Self> {
+    /// Starts the writer on `conn`, with checkpoints of `path`'s WAL
+    /// beside it.
+    pub(crate) fn start(conn: Connection, path: &Path) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
+        let hooked = crate::checkpointer::attach(conn, path)?;
         std::thread::Builder::new()
             .name("tidings-sqlite-writer".into())
-            .spawn(move || run(conn, rx, &counter))?;
+            .spawn(move || {
+                // The whole of `hooked`, its signal with its connection.
+                let hooked = hooked;
+                run(&hooked.conn, rx, &counter)
+            })?;
         Ok(Self { jobs: tx, commits })
     }
 
@@ -46,15 +59,20 @@ impl Writer {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let outcome = in_savepoint(conn, f);
-            Box::new(move |commit: Result<(), String>| {
+        let job: Job = Box::new(move |conn, alone| {
+            let outcome = match alone {
+                true => guarded(conn, f),
+                false => in_savepoint(conn, f),
+            };
+            let ok = outcome.is_ok();
+            let done: Completion = Box::new(move |commit: Result<(), String>| {
                 let answer = match commit {
                     Ok(()) => outcome,
                     Err(e) => Err(StoreError::Backend(format!("commit failed: {e}"))),
                 };
                 let _ = tx.send(answer);
-            })
+            });
+            (ok, done)
         });
         self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
@@ -67,8 +85,7 @@ fn in_savepoint<T>(
 ) -> StoreResult<T> {
     conn.execute_batch("SAVEPOINT job")
         .map_err(crate::backend)?;
-    let outcome = catch_unwind(AssertUnwindSafe(|| f(conn)))
-        .unwrap_or_else(|_| Err(StoreError::Backend("a write job panicked".into())));
+    let outcome = guarded(conn, f);
     let end = if outcome.is_ok() {
         "RELEASE job"
     } else {
@@ -78,7 +95,13 @@ fn in_savepoint<T>(
     outcome
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, commits: &AtomicU64) {
+/// Runs `f`, a panic turned into an error.
+fn guarded<T>(conn: &Connection, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+    catch_unwind(AssertUnwindSafe(|| f(conn)))
+        .unwrap_or_else(|_| Err(StoreError::Backend("a write job panicked".into())))
+}
+
+fn run(conn: &Connection, mut rx: mpsc::Receiver<Job>, commits: &AtomicU64) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -96,7 +119,17 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, commits: &AtomicU64) {
             batch.clear();
             continue;
         }
-        let completions: Vec<Completion> = batch.drain(..).map(|job| job(&conn)).collect();
+        let alone = batch.len() == 1;
+        let (oks, completions): (Vec<bool>, Vec<Completion>) =
+            batch.drain(..).map(|job| job(conn, alone)).unzip();
+        if alone && !oks[0] {
+            // The one job failed: its writes go, and it is told its error.
+            if let Err(e) = conn.execute_batch("ROLLBACK") {
+                tracing::error!(error = %e, "sqlite writer could not roll back a failed job");
+            }
+            completions.into_iter().for_each(|done| done(Ok(())));
+            continue;
+        }
         let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
         if let Err(e) = &commit {
             tracing::error!(error = %e, "sqlite commit failed; rolling back the batch");
@@ -107,5 +140,104 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Job>, commits: &AtomicU64) {
         for done in completions {
             done(commit.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn writer(dir: &tempfile::TempDir) -> (Writer, std::path::PathBuf) {
+        let path = dir.path().join("w.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+             CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);",
+        )
+        .unwrap();
+        (Writer::start(conn, &path).unwrap(), path)
+    }
+
+    fn count(path: &Path) -> i64 {
+        let c = Connection::open(path).unwrap();
+        c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// A job that wrote and then failed leaves nothing, whether it ran
+    /// alone in its transaction (no savepoint) or beside others.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_job_leaves_nothing_alone_or_grouped() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, path) = writer(&dir);
+        let failing = |w: Writer| async move {
+            w.write(|c| {
+                c.execute("INSERT INTO t (v) VALUES (x'00')", [])
+                    .map_err(crate::backend)?;
+                Err::<(), _>(StoreError::Backend("fails after writing".into()))
+            })
+            .await
+        };
+        assert!(failing(w.clone()).await.is_err());
+        assert_eq!(count(&path), 0, "a lone failed job is rolled back");
+
+        let jobs: Vec<_> = (0..200)
+            .map(|i| {
+                let w = w.clone();
+                tokio::spawn(async move {
+                    match i % 4 {
+                        0 => failing(w).await.is_ok(),
+                        _ => w
+                            .write(|c| {
+                                c.execute("INSERT INTO t (v) VALUES (x'01')", [])
+                                    .map_err(crate::backend)
+                            })
+                            .await
+                            .is_ok(),
+                    }
+                })
+            })
+            .collect();
+        let mut oks = 0;
+        for j in jobs {
+            oks += i64::from(j.await.unwrap());
+        }
+        assert_eq!(oks, 150);
+        assert_eq!(count(&path), 150, "only the jobs answered ok are stored");
+    }
+
+    /// Pages reach the database file by the checkpointer, not by the
+    /// writer's commits.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_checkpointer_moves_the_wal_into_the_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, path) = writer(&dir);
+        let size = || std::fs::metadata(&path).unwrap().len();
+        let before = size();
+        // 3,000 pages of 4 KiB: past the point a checkpoint is due.
+        for _ in 0..30 {
+            w.write(|c| {
+                for _ in 0..100 {
+                    c.execute("INSERT INTO t (v) VALUES (zeroblob(4000))", [])
+                        .map_err(crate::backend)?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        }
+        let mut waited = 0;
+        while size() < before + 4 * 1024 * 1024 && waited < 100 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            waited += 1;
+        }
+        assert!(
+            size() >= before + 4 * 1024 * 1024,
+            "the database file holds {} bytes: no checkpoint ran",
+            size()
+        );
+        assert_eq!(count(&path), 3000);
     }
 }
