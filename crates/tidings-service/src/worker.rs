@@ -4,6 +4,7 @@
 //! recipient twice and none skipped (a unique index on (send, openid) holds
 //! even against two workers).
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use tidings_engine::employee::landing_platforms;
 use tidings_engine::message::new_link_token;
 use tidings_engine::segment::SendRenderer;
 use tidings_engine::{Clock, SendRecord};
-use tidings_store::{Chunk, ChunkMessage, ChunkOutcome, Store};
+use tidings_store::{Chunk, ChunkMessage, ChunkOutcome, Store, Turn};
 use tokio::sync::{watch, Notify};
 
 use crate::hub::InboxHub;
@@ -38,6 +39,13 @@ impl Default for WorkerConfig {
         }
     }
 }
+
+/// Chunks of one send committing at once, beyond the first: while one
+/// waits for the store's lock on the send, the next one's rows go in.
+const IN_FLIGHT: usize = 2;
+
+/// A chunk being committed, given back with its outcome.
+type Pending = tokio::task::JoinHandle<(Chunk, Result<ChunkOutcome, tidings_store::StoreError>)>;
 
 #[derive(Clone)]
 pub struct Worker {
@@ -132,51 +140,106 @@ impl Worker {
             }
         };
         let mut next = prepare(send.cursor.clone()).await?;
+        let mut from = send.cursor.clone();
+        let mut pending: VecDeque<Pending> = VecDeque::new();
+        // The first chunk of a claim commits before the next one starts: it
+        // may set what later chunks are stored against (the send's frame).
+        let mut depth = 1;
+        let mut turn: Turn = Box::pin(std::future::ready(()));
         loop {
             let (messages, cursor, done) = next;
             let now = self.clock.now();
             let chunk = Chunk {
                 send: send.clone(),
                 messages,
+                from: std::mem::replace(&mut from, cursor.clone()),
                 cursor: cursor.clone(),
                 done,
                 now,
                 lease_until: now.plus_secs(self.config.lease_secs),
             };
-            // The next page is read and rendered while this chunk commits:
-            // a reader, the workers and the writer work side by side.
-            let following = async {
-                match done {
-                    true => Ok((Vec::new(), None, true)),
-                    false => prepare(cursor.clone()).await,
-                }
-            };
-            let (outcome, following) = tokio::join!(self.store.commit_chunk(&chunk), following);
-            match outcome? {
-                ChunkOutcome::Committed { oks, fails } => {
-                    metrics::counter!("tidings_segment_messages_total", "result" => "delivered")
-                        .increment(oks as u64);
-                    metrics::counter!("tidings_segment_messages_total", "result" => "failed")
-                        .increment(fails as u64);
-                    for m in chunk.messages.iter().filter(|m| m.failed_reason.is_none()) {
-                        self.hub.notify(&send.appid, &m.openid);
+            let store = self.store.clone();
+            let (finished, next_turn) = tokio::sync::oneshot::channel::<()>();
+            let this_turn = std::mem::replace(
+                &mut turn,
+                Box::pin(async move {
+                    let _ = next_turn.await;
+                }),
+            );
+            pending.push_back(tokio::spawn(async move {
+                let outcome = store.commit_chunk(&chunk, this_turn).await;
+                let _ = finished.send(());
+                (chunk, outcome)
+            }));
+            if done {
+                while let Some(commit) = pending.pop_front() {
+                    if !self.settled(&send, commit).await? {
+                        return self.abandon(pending).await;
                     }
                 }
-                ChunkOutcome::Cancelled => {
-                    tracing::info!(send_id = send.id, "segment send cancelled");
-                    return Ok(());
-                }
-                ChunkOutcome::LeaseLost => {
-                    tracing::warn!(send_id = send.id, "lease lost to another worker");
-                    return Ok(());
-                }
-            }
-            if done {
                 tracing::info!(send_id = send.id, "segment send finished");
                 return Ok(());
             }
+            // The next page is read and rendered while chunks commit: a
+            // reader, the workers and the store work side by side.
+            let mut go_on = true;
+            let settle = async {
+                while go_on && pending.len() >= depth {
+                    let commit = pending.pop_front().expect("a pending commit");
+                    go_on = self.settled(&send, commit).await?;
+                }
+                Ok::<_, tidings_store::StoreError>(())
+            };
+            let (settled, following) = tokio::join!(settle, prepare(cursor));
+            settled?;
+            if !go_on {
+                return self.abandon(pending).await;
+            }
+            depth = IN_FLIGHT;
             next = following?;
         }
+    }
+
+    /// Handles one chunk's commit; false when the send is to be left
+    /// (cancelled, or another worker holds it now).
+    async fn settled(
+        &self,
+        send: &SendRecord,
+        commit: Pending,
+    ) -> Result<bool, tidings_store::StoreError> {
+        let (chunk, outcome) = commit
+            .await
+            .map_err(|e| tidings_store::StoreError::Backend(format!("chunk commit task: {e}")))?;
+        match outcome? {
+            ChunkOutcome::Committed { oks, fails } => {
+                metrics::counter!("tidings_segment_messages_total", "result" => "delivered")
+                    .increment(oks as u64);
+                metrics::counter!("tidings_segment_messages_total", "result" => "failed")
+                    .increment(fails as u64);
+                for m in chunk.messages.iter().filter(|m| m.failed_reason.is_none()) {
+                    self.hub.notify(&send.appid, &m.openid);
+                }
+                Ok(true)
+            }
+            ChunkOutcome::Cancelled => {
+                tracing::info!(send_id = send.id, "segment send cancelled");
+                Ok(false)
+            }
+            ChunkOutcome::LeaseLost => {
+                tracing::warn!(send_id = send.id, "lease lost to another worker");
+                Ok(false)
+            }
+        }
+    }
+
+    /// Lets the chunks still committing finish: none of them lands after
+    /// the one that stopped the send (each commits only onto its
+    /// predecessor's cursor).
+    async fn abandon(&self, pending: VecDeque<Pending>) -> Result<(), tidings_store::StoreError> {
+        for commit in pending {
+            let _ = commit.await;
+        }
+        Ok(())
     }
 }
 

@@ -26,7 +26,7 @@ use tidings_store::rows::{encode_pages, AppRow, TokenRow, APP_COLUMNS, TOKEN_COL
 use tidings_store::{
     AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
     IssueToken, NewMessage, NewSend, SendOutcome, SendStats, Store, StoreError, StoreResult,
-    TemplateInsert, TimelineBucket,
+    TemplateInsert, TimelineBucket, Turn,
 };
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{NoTls, Row};
@@ -578,8 +578,8 @@ impl Store for PgStore {
     ) -> StoreResult<Vec<User>> {
         self.pg_audience_page(appid, audience, after, limit).await
     }
-    async fn commit_chunk(&self, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
-        self.pg_commit_chunk(chunk).await
+    async fn commit_chunk(&self, chunk: &Chunk, turn: Turn) -> StoreResult<ChunkOutcome> {
+        self.pg_commit_chunk(chunk, turn).await
     }
     async fn list_recipients(
         &self,

@@ -4,13 +4,13 @@ use deadpool_postgres::GenericClient;
 use tidings_engine::{
     AppId, Audience, Message, OpenId, Platform, SendRecord, Tag, Timestamp, User,
 };
-use tidings_store::frame::chunk_rows;
+use tidings_store::frame::{chunk_rows, ChunkRows};
 use tidings_store::rows::{
     audience_sql, card_column, chunk_events, chunk_status, click_event, finished_event,
     platform_pattern, platforms_column, spec_json, AudienceParams, ClickRow, SendRow, TagRow,
     UserRow, CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
 };
-use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreError, StoreResult};
+use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreError, StoreResult, Turn};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
@@ -358,10 +358,14 @@ impl PgStore {
         rows.iter().map(|r| user_row(r).into_user()).collect()
     }
 
-    pub(crate) async fn pg_commit_chunk(&self, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
+    pub(crate) async fn pg_commit_chunk(
+        &self,
+        chunk: &Chunk,
+        turn: Turn,
+    ) -> StoreResult<ChunkOutcome> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(backend)?;
-        let outcome = commit_chunk_in(&tx, chunk).await?;
+        let outcome = commit_chunk_in(&tx, chunk, turn).await?;
         if matches!(outcome, ChunkOutcome::Committed { .. }) {
             tx.commit().await.map_err(backend)?;
         }
@@ -490,11 +494,28 @@ impl PgStore {
 async fn commit_chunk_in(
     tx: &deadpool_postgres::Transaction<'_>,
     chunk: &Chunk,
+    turn: Turn,
 ) -> StoreResult<ChunkOutcome> {
     let s = &chunk.send;
+    // The messages go in first and the send's row is locked last, so that
+    // chunks of one send copy side by side and queue only for that lock.
+    // The frame is read unlocked, and checked again under the lock.
+    let read_frame: Option<String> = tx
+        .query_opt("SELECT frame FROM sends WHERE id = $1", &[&s.id])
+        .await
+        .map_err(backend)?
+        .and_then(|r| r.get(0));
+    let split = chunk_rows(chunk, read_frame.as_deref())?;
+    let events = crate::events::has_webhooks(tx, s.appid.as_str()).await?;
+    let (oks, fails) = match insert_parts(tx, chunk, &split, events).await {
+        // A recipient already stored: another claim delivered it.
+        Err(StoreError::Conflict(_)) => return Ok(ChunkOutcome::LeaseLost),
+        other => other?,
+    };
+    turn.await;
     let state = tx
         .query_opt(
-            "SELECT state, claim, frame FROM sends WHERE id = $1 FOR UPDATE",
+            "SELECT state, claim, frame, cursor FROM sends WHERE id = $1 FOR UPDATE",
             &[&s.id],
         )
         .await
@@ -504,48 +525,26 @@ async fn commit_chunk_in(
                 r.get::<_, String>(0),
                 r.get::<_, Option<String>>(1),
                 r.get::<_, Option<String>>(2),
+                r.get::<_, Option<String>>(3),
             )
         });
-    let frame = match state {
-        Some((state, claim, frame)) if state == "running" && claim == s.claim => frame,
+    match state {
+        // Only this claim's own chunks set the frame and move the cursor,
+        // one after the other: any other frame or cursor means a chunk
+        // before this one failed, or the claim changed hands.
+        Some((state, claim, frame, cursor)) if state == "running" && claim == s.claim => {
+            if frame != read_frame || cursor != chunk.from {
+                tracing::warn!(
+                    send_id = s.id,
+                    "a chunk does not follow the send's last one"
+                );
+                return Ok(ChunkOutcome::LeaseLost);
+            }
+        }
         Some((state, ..)) if state == "cancelled" => return Ok(ChunkOutcome::Cancelled),
         _ => return Ok(ChunkOutcome::LeaseLost),
-    };
-    let split = chunk_rows(chunk, frame.as_deref())?;
-    let now = chunk.now.as_millis();
-    // Delivered and failed recipients go in as two copies (or, when
-    // webhooks need the ids, two array statements).
-    let (mut oks, mut fails) = (0i64, 0i64);
-    let events = crate::events::has_webhooks(tx, s.appid.as_str()).await?;
-    for failed in [false, true] {
-        let (part, rows): (Vec<&tidings_store::ChunkMessage>, Vec<&str>) = chunk
-            .messages
-            .iter()
-            .zip(&split.rows)
-            .filter(|(m, _)| m.failed_reason.is_some() == failed)
-            .map(|(m, r)| (m, r.as_str()))
-            .unzip();
-        if part.is_empty() {
-            continue;
-        }
-        let (status, delivered_at) = chunk_status(failed, now);
-        let part = Part {
-            chunk,
-            status,
-            delivered_at,
-            messages: part,
-            rows,
-        };
-        let n = match events {
-            false => copy_messages(tx, &part).await?,
-            true => insert_with_events(tx, &part).await?,
-        };
-        if failed {
-            fails += n;
-        } else {
-            oks += n;
-        }
     }
+    let now = chunk.now.as_millis();
     tx.execute(
         "UPDATE sends SET cursor = $2, oks = oks + $3, fails = fails + $4, lease_until = $5,
              state = CASE WHEN $6::boolean THEN 'finished' ELSE 'running' END,
@@ -588,6 +587,49 @@ async fn commit_chunk_in(
         crate::events::emit(tx, s.appid.as_str(), "send.finished", &payload, chunk.now).await?;
     }
     Ok(ChunkOutcome::Committed { oks, fails })
+}
+
+/// A chunk's delivered and failed messages, as two copies (or, when
+/// webhooks need the ids, two array statements); returns how many of each
+/// were new.
+async fn insert_parts(
+    tx: &deadpool_postgres::Transaction<'_>,
+    chunk: &Chunk,
+    split: &ChunkRows,
+    events: bool,
+) -> StoreResult<(i64, i64)> {
+    let now = chunk.now.as_millis();
+    let (mut oks, mut fails) = (0i64, 0i64);
+    for failed in [false, true] {
+        let (part, rows): (Vec<&tidings_store::ChunkMessage>, Vec<&str>) = chunk
+            .messages
+            .iter()
+            .zip(&split.rows)
+            .filter(|(m, _)| m.failed_reason.is_some() == failed)
+            .map(|(m, r)| (m, r.as_str()))
+            .unzip();
+        if part.is_empty() {
+            continue;
+        }
+        let (status, delivered_at) = chunk_status(failed, now);
+        let part = Part {
+            chunk,
+            status,
+            delivered_at,
+            messages: part,
+            rows,
+        };
+        let n = match events {
+            false => copy_messages(tx, &part).await?,
+            true => insert_with_events(tx, &part).await?,
+        };
+        if failed {
+            fails += n;
+        } else {
+            oks += n;
+        }
+    }
+    Ok((oks, fails))
 }
 
 /// The delivered or the failed messages of a chunk, with their `rows`.

@@ -89,6 +89,7 @@ impl StoredChunk {
         let head = Chunk {
             send: chunk.send.clone(),
             messages: Vec::new(),
+            from: chunk.from.clone(),
             cursor: chunk.cursor.clone(),
             done: chunk.done,
             now: chunk.now,

@@ -30,7 +30,7 @@ use tidings_engine::{
 use tidings_store::{
     AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
     IssueToken, NewMessage, NewSend, SendOutcome, SendStats, Store, StoreError, StoreResult,
-    TemplateInsert, TimelineBucket,
+    TemplateInsert, TimelineBucket, Turn,
 };
 
 use readers::Readers;
@@ -501,7 +501,7 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn commit_chunk(&self, chunk: &Chunk) -> StoreResult<ChunkOutcome> {
+    async fn commit_chunk(&self, chunk: &Chunk, turn: Turn) -> StoreResult<ChunkOutcome> {
         // Rows are split and serialized here, off the writer.
         let id = chunk.send.id;
         let frame = self
@@ -509,6 +509,7 @@ impl Store for SqliteStore {
             .lookup(move |c| segments::send_frame(c, id))
             .await?;
         let job = chunk_insert::StoredChunk::new(chunk, frame)?;
+        turn.await;
         self.writer
             .write(move |c| segments::commit_chunk(c, &job))
             .await

@@ -344,18 +344,23 @@ pub(crate) fn send_frame(c: &Connection, send_id: i64) -> StoreResult<Option<Str
 pub(crate) fn commit_chunk(c: &Connection, job: &StoredChunk) -> StoreResult<ChunkOutcome> {
     let chunk = &job.head;
     let s = &chunk.send;
-    let state: Option<(String, Option<String>, Option<String>)> = c
-        .prepare_cached("SELECT state, claim, frame FROM sends WHERE id = ?1")
+    type State = (String, Option<String>, Option<String>, Option<String>);
+    let state: Option<State> = c
+        .prepare_cached("SELECT state, claim, frame, cursor FROM sends WHERE id = ?1")
         .map_err(backend)?
-        .query_row([s.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([s.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()
         .map_err(backend)?;
     match state {
-        // Only this claim's own chunks set the frame, one after the other:
-        // a frame other than the one read means the claim changed hands.
-        Some((state, claim, frame)) if state == "running" && claim == s.claim => {
-            if frame != job.read_frame {
-                tracing::warn!(send_id = s.id, "a send's frame changed under its claim");
+        // Only this claim's own chunks set the frame and move the cursor,
+        // one after the other: any other frame or cursor means a chunk
+        // before this one failed, or the claim changed hands.
+        Some((state, claim, frame, cursor)) if state == "running" && claim == s.claim => {
+            if frame != job.read_frame || cursor != chunk.from {
+                tracing::warn!(
+                    send_id = s.id,
+                    "a chunk does not follow the send's last one"
+                );
                 return Ok(ChunkOutcome::LeaseLost);
             }
         }

@@ -189,6 +189,7 @@ mod tests {
                     platforms: Vec::new(),
                 })
                 .collect(),
+            from: None,
             cursor: None,
             done: true,
             now: Timestamp::from_millis(0),

@@ -152,12 +152,22 @@ pub struct ChunkMessage {
 pub struct Chunk {
     pub send: SendRecord,
     pub messages: Vec<ChunkMessage>,
+    /// The send's cursor this chunk starts after. A chunk commits only onto
+    /// that cursor, so chunks committed concurrently land in order, and
+    /// none after one that failed.
+    pub from: Option<String>,
     /// The last openid of this chunk: where the next one starts.
     pub cursor: Option<String>,
     pub done: bool,
     pub now: Timestamp,
     pub lease_until: Timestamp,
 }
+
+/// Resolves once the chunk before this one has finished committing,
+/// whatever its outcome. Chunks of a send commit side by side; a backend
+/// awaits its chunk's turn right before it takes the send's lock (or hands
+/// the chunk to its writer), so that they land in order.
+pub type Turn = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
 
 /// What `commit_chunk` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -422,7 +432,7 @@ pub trait Store: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<User>>;
-    async fn commit_chunk(&self, chunk: &Chunk) -> StoreResult<ChunkOutcome>;
+    async fn commit_chunk(&self, chunk: &Chunk, turn: Turn) -> StoreResult<ChunkOutcome>;
     /// A send's messages in id order after `after`, optionally of one status.
     async fn list_recipients(
         &self,

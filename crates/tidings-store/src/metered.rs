@@ -17,7 +17,7 @@ use tidings_engine::{
 use crate::{
     AppPatch, AttemptResult, Chunk, ChunkOutcome, Click, Delivery, DueDelivery, IssueOutcome,
     IssueToken, NewMessage, NewSend, SendOutcome, SendStats, Store, StoreResult, TemplateInsert,
-    TimelineBucket,
+    TimelineBucket, Turn,
 };
 
 pub struct Metered {
@@ -109,7 +109,7 @@ metered! {
     fn claim_send(&self, now: Timestamp, lease_until: Timestamp, claim: &str) -> StoreResult<Option<SendRecord>>;
     fn count_audience(&self, appid: &AppId, audience: &Audience) -> StoreResult<i64>;
     fn audience_page(&self, appid: &AppId, audience: &Audience, after: Option<&str>, limit: u32) -> StoreResult<Vec<User>>;
-    fn commit_chunk(&self, chunk: &Chunk) -> StoreResult<ChunkOutcome>;
+    fn commit_chunk(&self, chunk: &Chunk, turn: Turn) -> StoreResult<ChunkOutcome>;
     fn list_recipients(&self, send_id: i64, status: Option<&str>, after: Option<i64>, limit: u32) -> StoreResult<Vec<Message>>;
     fn message_by_link(&self, token: &str) -> StoreResult<Option<Message>>;
     fn record_click(&self, message: &Message, url: &str, user_agent: Option<&str>, now: Timestamp) -> StoreResult<Click>;

@@ -11,8 +11,8 @@ use tidings_engine::{
     OpenId, Pages, Row, Template, TemplateId, Timestamp, TokenLane, User,
 };
 use tidings_store::{
-    AppPatch, DailyLimit, IssueOutcome, IssueToken, NewMessage, SendOutcome, Store, StoreError,
-    TemplateInsert,
+    AppPatch, Chunk, ChunkMessage, ChunkOutcome, DailyLimit, IssueOutcome, IssueToken, NewMessage,
+    NewSend, SendOutcome, Store, StoreError, TemplateInsert, Turn,
 };
 
 backend_tests!(
@@ -38,6 +38,7 @@ backend_tests!(
     library_search_matches_part_of_a_title,
     send_timelines_count_per_bucket,
     inbox_passes_are_found_by_hash,
+    chunks_land_only_onto_their_predecessor,
 );
 
 async fn store(db: &TestDb) -> Arc<dyn Store> {
@@ -913,4 +914,100 @@ async fn inbox_passes_are_found_by_hash(db: TestDb) {
         s.insert_inbox_pass(&pass).await,
         Err(StoreError::Conflict(_))
     ));
+}
+
+/// A chunk of `send` starting after `from`, to the given recipients.
+fn chunk_of(
+    send: &tidings_engine::SendRecord,
+    from: Option<&str>,
+    openids: &[&str],
+    done: bool,
+) -> Chunk {
+    Chunk {
+        send: send.clone(),
+        messages: openids
+            .iter()
+            .map(|o| ChunkMessage {
+                openid: OpenId::parse(o).unwrap(),
+                rows: vec![Row {
+                    key: "keyword1".into(),
+                    name: "物品".into(),
+                    value: format!("{o}的咖啡"),
+                    color: None,
+                }],
+                emphasis: None,
+                link_token: None,
+                failed_reason: None,
+                platforms: Vec::new(),
+            })
+            .collect(),
+        from: from.map(str::to_owned),
+        cursor: openids.last().map(|o| (*o).to_owned()),
+        done,
+        now: at(1),
+        lease_until: at(60),
+    }
+}
+
+fn now_its_turn() -> Turn {
+    Box::pin(std::future::ready(()))
+}
+
+/// Chunks of a send may commit side by side, but each lands only onto the
+/// cursor it starts after: none out of order, none twice, none after a gap.
+async fn chunks_land_only_onto_their_predecessor(db: TestDb) {
+    let s = store(&db).await;
+    let a = app(AppKind::Miniprogram);
+    s.insert_app(&a).await.unwrap();
+    let spec = serde_json::from_value(serde_json::json!({"audience": {"all": true}})).unwrap();
+    let send = s
+        .create_send(&NewSend {
+            appid: a.appid.clone(),
+            template_id: TemplateId::generate(),
+            title: "到货提醒".into(),
+            spec,
+            expects: 4,
+            created_at: at(0),
+            lease: Some(("claim-1".into(), at(60))),
+            marketing_hits: 0,
+        })
+        .await
+        .unwrap();
+    let commit = |c: Chunk| {
+        let s = s.clone();
+        async move { s.commit_chunk(&c, now_its_turn()).await.unwrap() }
+    };
+    // The second chunk before the first: it lands nothing.
+    let second = chunk_of(&send, Some("u2"), &["u3", "u4"], true);
+    assert_eq!(commit(second.clone()).await, ChunkOutcome::LeaseLost);
+    assert!(s
+        .list_recipients(send.id, None, None, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let first = chunk_of(&send, None, &["u1", "u2"], false);
+    assert_eq!(
+        commit(first.clone()).await,
+        ChunkOutcome::Committed { oks: 2, fails: 0 }
+    );
+    // The first again: its place is taken.
+    assert_eq!(commit(first).await, ChunkOutcome::LeaseLost);
+    assert_eq!(
+        commit(second).await,
+        ChunkOutcome::Committed { oks: 2, fails: 0 }
+    );
+    let got: Vec<String> = s
+        .list_recipients(send.id, None, None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| format!("{} {}", m.openid.as_str(), m.rows[0].value))
+        .collect();
+    assert_eq!(
+        got,
+        ["u1 u1的咖啡", "u2 u2的咖啡", "u3 u3的咖啡", "u4 u4的咖啡"]
+    );
+    let done = s.get_send(send.id).await.unwrap().unwrap();
+    assert_eq!((done.oks, done.fails), (4, 0));
+    assert_eq!(done.state, tidings_engine::SendState::Finished);
 }
