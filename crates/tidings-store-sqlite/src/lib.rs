@@ -1,5 +1,7 @@
-//! The embedded SQLite backend: one file, WAL journal, `synchronous=FULL`,
-//! one writer thread that group-commits, and a small pool of readers.
+//! The embedded SQLite backend: one file, WAL journal, one writer thread
+//! that group-commits (each group's WAL synced before its callers are
+//! answered, `syncer.rs`), checkpoints beside it, and a small pool of
+//! readers.
 
 mod checkpointer;
 mod chunk_insert;
@@ -13,6 +15,7 @@ mod readers;
 mod schema;
 mod segments;
 mod sends;
+mod syncer;
 mod workspace;
 mod writer;
 
@@ -70,6 +73,12 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
     readers: Arc<Readers>,
+}
+
+/// Runs one parameterless statement (a savepoint, a commit) through the
+/// statement cache: parsed once, not at every call.
+pub(crate) fn run_cached(c: &Connection, sql: &str) -> rusqlite::Result<()> {
+    c.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 pub(crate) fn backend(e: rusqlite::Error) -> StoreError {

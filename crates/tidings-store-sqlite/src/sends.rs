@@ -224,13 +224,13 @@ pub(crate) fn insert_grant(c: &Connection, g: &Grant) -> StoreResult<()> {
 /// Runs in the writer's transaction; a refusal rolls back to its own
 /// savepoint, so nothing of a refused send is kept.
 pub(crate) fn send_message(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
-    c.execute_batch("SAVEPOINT send").map_err(backend)?;
+    use crate::run_cached;
+    run_cached(c, "SAVEPOINT send").map_err(backend)?;
     let outcome = send_steps(c, m);
-    let end = match &outcome {
-        Ok(SendOutcome::Sent { .. }) => "RELEASE send",
-        _ => "ROLLBACK TO send; RELEASE send",
-    };
-    c.execute_batch(end).map_err(backend)?;
+    if !matches!(outcome, Ok(SendOutcome::Sent { .. })) {
+        run_cached(c, "ROLLBACK TO send").map_err(backend)?;
+    }
+    run_cached(c, "RELEASE send").map_err(backend)?;
     outcome
 }
 

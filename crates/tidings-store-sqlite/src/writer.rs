@@ -2,8 +2,8 @@
 //! whatever jobs are waiting as one transaction (group commit). Each job of
 //! a group runs inside its own savepoint, so one job's failure rolls back
 //! only that job; a job alone in its transaction needs none (its failure
-//! rolls the transaction back). Every caller is answered after the commit,
-//! so a success is on disk.
+//! rolls the transaction back). Every caller is answered after the commit
+//! is synced to disk (`syncer.rs`), so a success is durable.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -14,7 +14,9 @@ use rusqlite::Connection;
 use tidings_store::{StoreError, StoreResult};
 use tokio::sync::{mpsc, oneshot};
 
-type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+use crate::run_cached;
+use crate::syncer::{Completion, Group, Syncer};
+
 /// A job runs with the connection and whether it is alone in its
 /// transaction; it answers whether it succeeded, and how to tell its caller
 /// once the transaction's fate is known.
@@ -36,13 +38,19 @@ impl Writer {
         let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
+        // Commits are synced by the syncer, beside the writer.
+        conn.execute_batch("PRAGMA synchronous = NORMAL;")
+            .map_err(std::io::Error::other)?;
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let syncer = Syncer::start(wal.into())?;
         let hooked = crate::checkpointer::attach(conn, path)?;
         std::thread::Builder::new()
             .name("tidings-sqlite-writer".into())
             .spawn(move || {
                 // The whole of `hooked`, its signal with its connection.
                 let hooked = hooked;
-                run(&hooked.conn, rx, &counter)
+                run(&hooked.conn, rx, &counter, &syncer)
             })?;
         Ok(Self { jobs: tx, commits })
     }
@@ -83,15 +91,12 @@ fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
-    conn.execute_batch("SAVEPOINT job")
-        .map_err(crate::backend)?;
+    run_cached(conn, "SAVEPOINT job").map_err(crate::backend)?;
     let outcome = guarded(conn, f);
-    let end = if outcome.is_ok() {
-        "RELEASE job"
-    } else {
-        "ROLLBACK TO job; RELEASE job"
-    };
-    conn.execute_batch(end).map_err(crate::backend)?;
+    if outcome.is_err() {
+        run_cached(conn, "ROLLBACK TO job").map_err(crate::backend)?;
+    }
+    run_cached(conn, "RELEASE job").map_err(crate::backend)?;
     outcome
 }
 
@@ -101,7 +106,7 @@ fn guarded<T>(conn: &Connection, f: impl FnOnce(&Connection) -> StoreResult<T>) 
         .unwrap_or_else(|_| Err(StoreError::Backend("a write job panicked".into())))
 }
 
-fn run(conn: &Connection, mut rx: mpsc::Receiver<Job>, commits: &AtomicU64) {
+fn run(conn: &Connection, mut rx: mpsc::Receiver<Job>, commits: &AtomicU64, syncer: &Syncer) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
         batch.push(first);
@@ -112,7 +117,8 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Job>, commits: &AtomicU64) {
             }
         }
         metrics::histogram!("tidings_sqlite_commit_batch_size").record(batch.len() as f64);
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let started = std::time::Instant::now();
+        if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
             // Nothing ran; dropping the jobs drops their reply channels, so
             // every caller gets an error rather than a false success.
             tracing::error!(error = %e, jobs = batch.len(), "sqlite writer could not begin a transaction");
@@ -124,21 +130,26 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Job>, commits: &AtomicU64) {
             batch.drain(..).map(|job| job(conn, alone)).unzip();
         if alone && !oks[0] {
             // The one job failed: its writes go, and it is told its error.
-            if let Err(e) = conn.execute_batch("ROLLBACK") {
+            if let Err(e) = run_cached(conn, "ROLLBACK") {
                 tracing::error!(error = %e, "sqlite writer could not roll back a failed job");
             }
             completions.into_iter().for_each(|done| done(Ok(())));
             continue;
         }
-        let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
-        if let Err(e) = &commit {
-            tracing::error!(error = %e, "sqlite commit failed; rolling back the batch");
-            let _ = conn.execute_batch("ROLLBACK");
-        } else {
-            commits.fetch_add(1, Ordering::Relaxed);
-        }
-        for done in completions {
-            done(commit.clone());
+        match run_cached(conn, "COMMIT") {
+            Ok(()) => {
+                commits.fetch_add(1, Ordering::Relaxed);
+                metrics::histogram!("tidings_sqlite_transaction_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                syncer.after_sync(Group { completions });
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "sqlite commit failed; rolling back the batch");
+                let _ = run_cached(conn, "ROLLBACK");
+                for done in completions {
+                    done(Err(e.to_string()));
+                }
+            }
         }
     }
 }
@@ -216,8 +227,9 @@ mod tests {
         let (w, path) = writer(&dir);
         let size = || std::fs::metadata(&path).unwrap().len();
         let before = size();
-        // 3,000 pages of 4 KiB: past the point a checkpoint is due.
-        for _ in 0..30 {
+        // Pages of 4 KiB, past the point a checkpoint is due.
+        let jobs = crate::checkpointer::DUE as usize / 100 + 10;
+        for _ in 0..jobs {
             w.write(|c| {
                 for _ in 0..100 {
                     c.execute("INSERT INTO t (v) VALUES (zeroblob(4000))", [])
@@ -229,15 +241,16 @@ mod tests {
             .unwrap();
         }
         let mut waited = 0;
-        while size() < before + 4 * 1024 * 1024 && waited < 100 {
+        let due = before + crate::checkpointer::DUE as u64 * 4096;
+        while size() < due && waited < 200 {
             tokio::time::sleep(Duration::from_millis(50)).await;
             waited += 1;
         }
         assert!(
-            size() >= before + 4 * 1024 * 1024,
+            size() >= due,
             "the database file holds {} bytes: no checkpoint ran",
             size()
         );
-        assert_eq!(count(&path), 3000);
+        assert_eq!(count(&path), jobs as i64 * 100);
     }
 }

@@ -1,0 +1,107 @@
+//! Commits made durable beside the writer. The writer's connection runs
+//! with `synchronous = NORMAL`: its `COMMIT` appends the transaction to the
+//! WAL without waiting for the disk, and hands the group's callers to this
+//! thread, which `fdatasync`s the WAL and only then answers them. While one
+//! group's sync waits for the disk, the writer already runs the next
+//! group; groups that queued up meanwhile share one sync. A caller is still
+//! answered only once its commit is on disk: WAL recovery keeps every
+//! transaction whose frames were synced (checkpoints sync the WAL before
+//! they copy it, whatever the writer's setting).
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::mpsc::{channel, Receiver, Sender};
+
+/// Tells a group's callers how their transaction ended.
+pub(crate) type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// A committed group waiting for its sync.
+pub(crate) struct Group {
+    pub completions: Vec<Completion>,
+}
+
+/// The writer's side of the syncer.
+pub(crate) struct Syncer {
+    groups: Sender<Group>,
+}
+
+impl Syncer {
+    /// Starts the thread that syncs `wal`, the database's WAL file.
+    pub(crate) fn start(wal: PathBuf) -> std::io::Result<Self> {
+        let (groups, rx) = channel();
+        std::thread::Builder::new()
+            .name("tidings-sqlite-syncer".into())
+            .spawn(move || run(&wal, &rx))?;
+        Ok(Self { groups })
+    }
+
+    /// Answers `group` once its commit is on disk.
+    pub(crate) fn after_sync(&self, group: Group) {
+        if let Err(lost) = self.groups.send(group) {
+            // The thread is gone: nobody can promise durability.
+            for done in lost.0.completions {
+                done(Err("the commit could not be synced".into()));
+            }
+        }
+    }
+}
+
+fn run(wal: &PathBuf, rx: &Receiver<Group>) {
+    let mut file: Option<File> = None;
+    while let Ok(first) = rx.recv() {
+        let mut groups = vec![first];
+        groups.extend(rx.try_iter());
+        let started = std::time::Instant::now();
+        let synced = sync(wal, &mut file);
+        metrics::histogram!("tidings_sqlite_sync_seconds").record(started.elapsed().as_secs_f64());
+        if let Err(e) = &synced {
+            tracing::error!(error = %e, "sqlite WAL sync failed");
+            // Open the file anew next time.
+            file = None;
+        }
+        metrics::histogram!("tidings_sqlite_groups_per_sync").record(groups.len() as f64);
+        for group in groups {
+            for done in group.completions {
+                done(synced.clone());
+            }
+        }
+    }
+}
+
+fn sync(wal: &PathBuf, file: &mut Option<File>) -> Result<(), String> {
+    if file.is_none() {
+        *file = Some(File::open(wal).map_err(|e| format!("opening {}: {e}", wal.display()))?);
+    }
+    file.as_ref()
+        .expect("opened above")
+        .sync_data()
+        .map_err(|e| format!("syncing {}: {e}", wal.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    fn answered(syncer: &Syncer) -> Result<(), String> {
+        let (tx, rx) = mpsc::channel();
+        syncer.after_sync(Group {
+            completions: vec![Box::new(move |r| tx.send(r).unwrap())],
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10)).unwrap()
+    }
+
+    /// A group is answered with success only once its file was synced: a
+    /// file that cannot be synced fails its callers instead.
+    #[test]
+    fn success_only_after_a_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let wal = dir.path().join("t.db-wal");
+        let syncer = Syncer::start(wal.clone()).unwrap();
+        let err = answered(&syncer).unwrap_err();
+        assert!(err.contains("t.db-wal"), "{err}");
+        std::fs::write(&wal, b"frames").unwrap();
+        assert_eq!(answered(&syncer), Ok(()));
+    }
+}
