@@ -85,10 +85,32 @@ unsafe extern "C" fn on_commit(
     ffi::SQLITE_OK
 }
 
+/// The checkpointer's niceness: copying pages is background work, and it
+/// yields the cores to the writer and the request handlers.
+const NICENESS: i32 = 10;
+
 fn run(conn: &Connection, due: &Receiver<()>) {
+    lower_priority();
     while due.recv().is_ok() {
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!(error = %e, "sqlite checkpoint failed; the next one retries");
+        }
+    }
+}
+
+/// Lowers this thread's scheduling priority (Linux gives each thread its
+/// own); elsewhere, or if refused, the thread runs at the usual one.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid takes no arguments; setpriority with this
+        // thread's id changes this thread alone.
+        let refused = unsafe {
+            let tid = libc::gettid() as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, NICENESS) != 0
+        };
+        if refused {
+            tracing::debug!("the checkpointer runs at the usual priority");
         }
     }
 }
