@@ -217,36 +217,35 @@ pub struct SendRenderer<'a> {
 
 impl<'a> SendRenderer<'a> {
     pub fn new(template: &'a Template, spec: &'a SendSpec) -> Self {
-        let shared = render(
+        let mut renderer = Self {
             template,
-            spec.data.as_ref(),
-            spec.color.as_deref(),
-            spec.emphasis_keyword.as_deref(),
-        )
-        .ok()
-        .map(|card| {
+            spec,
+            shared: None,
+        };
+        renderer.shared = renderer.render(spec.data.as_ref()).ok().map(|card| {
             let slots = (0..card.rows.len())
                 .filter(|&i| card.rows[i].value.contains(PLACEHOLDER))
                 .collect();
             (card, slots)
         });
-        Self {
-            template,
-            spec,
-            shared,
-        }
+        renderer
+    }
+
+    /// The send's template rendered with `data` and the send's options.
+    fn render(&self, data: Option<&Value>) -> Result<Rendered, ParseError> {
+        render(
+            self.template,
+            data,
+            self.spec.color.as_deref(),
+            self.spec.emphasis_keyword.as_deref(),
+        )
     }
 
     /// One recipient's card.
     pub fn for_user(&self, user: &User) -> Result<Rendered, ParseError> {
         let Some((card, slots)) = &self.shared else {
             let data = self.spec.data.as_ref().map(|d| personalize(d, user));
-            return render(
-                self.template,
-                data.as_ref(),
-                self.spec.color.as_deref(),
-                self.spec.emphasis_keyword.as_deref(),
-            );
+            return self.render(data.as_ref());
         };
         let mut card = card.clone();
         for &i in slots {

@@ -27,7 +27,7 @@ impl Caches {
                 .support_invalidation_closures()
                 .build(),
             users: Cache::builder()
-                .max_capacity(1_000_000)
+                .max_capacity(100_000)
                 .time_to_live(ttl)
                 .build(),
         }

@@ -40,7 +40,7 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Chunks of one send committing at once, beyond the first: while one
+/// Chunks of one send committing at once, after the first: while one
 /// waits for the store's lock on the send, the next one's rows go in.
 const IN_FLIGHT: usize = 2;
 
@@ -142,9 +142,10 @@ impl Worker {
         let mut next = prepare(send.cursor.clone()).await?;
         let mut from = send.cursor.clone();
         let mut pending: VecDeque<Pending> = VecDeque::new();
-        // The first chunk of a claim commits before the next one starts: it
-        // may set what later chunks are stored against (the send's frame).
-        let mut depth = 1;
+        // How many chunks may still be committing when the next one starts:
+        // none after the claim's first, which may set what later chunks are
+        // stored against (the send's frame).
+        let mut keep = 0;
         let mut turn: Turn = Box::pin(std::future::ready(()));
         loop {
             let (messages, cursor, done) = next;
@@ -158,7 +159,7 @@ impl Worker {
                 now,
                 lease_until: now.plus_secs(self.config.lease_secs),
             };
-            let store = self.store.clone();
+            // This chunk's end is the next one's turn.
             let (finished, next_turn) = tokio::sync::oneshot::channel::<()>();
             let this_turn = std::mem::replace(
                 &mut turn,
@@ -166,38 +167,51 @@ impl Worker {
                     let _ = next_turn.await;
                 }),
             );
+            let store = self.store.clone();
             pending.push_back(tokio::spawn(async move {
                 let outcome = store.commit_chunk(&chunk, this_turn).await;
                 let _ = finished.send(());
                 (chunk, outcome)
             }));
             if done {
-                while let Some(commit) = pending.pop_front() {
-                    if !self.settled(&send, commit).await? {
-                        return self.abandon(pending).await;
-                    }
+                if self.settle(&send, &mut pending, 0).await? {
+                    tracing::info!(send_id = send.id, "segment send finished");
                 }
-                tracing::info!(send_id = send.id, "segment send finished");
                 return Ok(());
             }
             // The next page is read and rendered while chunks commit: a
             // reader, the workers and the store work side by side.
-            let mut go_on = true;
-            let settle = async {
-                while go_on && pending.len() >= depth {
-                    let commit = pending.pop_front().expect("a pending commit");
-                    go_on = self.settled(&send, commit).await?;
-                }
-                Ok::<_, tidings_store::StoreError>(())
-            };
-            let (settled, following) = tokio::join!(settle, prepare(cursor));
-            settled?;
-            if !go_on {
-                return self.abandon(pending).await;
+            let (go_on, following) =
+                tokio::join!(self.settle(&send, &mut pending, keep), prepare(cursor));
+            if !go_on? {
+                return Ok(());
             }
-            depth = IN_FLIGHT;
+            keep = IN_FLIGHT - 1;
             next = following?;
         }
+    }
+
+    /// Handles the oldest commits until at most `keep` are pending; false
+    /// when the send is to be left (cancelled, or another worker holds it
+    /// now), once the chunks still committing have finished: none of them
+    /// lands after the one that stopped the send, as each commits only onto
+    /// its predecessor's cursor.
+    async fn settle(
+        &self,
+        send: &SendRecord,
+        pending: &mut VecDeque<Pending>,
+        keep: usize,
+    ) -> Result<bool, tidings_store::StoreError> {
+        while pending.len() > keep {
+            let commit = pending.pop_front().expect("a pending commit");
+            if !self.settled(send, commit).await? {
+                for rest in pending.drain(..) {
+                    let _ = rest.await;
+                }
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Handles one chunk's commit; false when the send is to be left
@@ -230,16 +244,6 @@ impl Worker {
                 Ok(false)
             }
         }
-    }
-
-    /// Lets the chunks still committing finish: none of them lands after
-    /// the one that stopped the send (each commits only onto its
-    /// predecessor's cursor).
-    async fn abandon(&self, pending: VecDeque<Pending>) -> Result<(), tidings_store::StoreError> {
-        for commit in pending {
-            let _ = commit.await;
-        }
-        Ok(())
     }
 }
 

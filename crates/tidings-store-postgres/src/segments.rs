@@ -10,7 +10,9 @@ use tidings_store::rows::{
     platform_pattern, platforms_column, spec_json, AudienceParams, ClickRow, SendRow, TagRow,
     UserRow, CLICK_COLUMNS, MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
 };
-use tidings_store::{Chunk, ChunkOutcome, Click, NewSend, StoreError, StoreResult, Turn};
+use tidings_store::{
+    Chunk, ChunkOutcome, Click, NewSend, SendAtCommit, StoreError, StoreResult, Turn,
+};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
@@ -513,36 +515,21 @@ async fn commit_chunk_in(
         other => other?,
     };
     turn.await;
-    let state = tx
+    let found = tx
         .query_opt(
             "SELECT state, claim, frame, cursor FROM sends WHERE id = $1 FOR UPDATE",
             &[&s.id],
         )
         .await
         .map_err(backend)?
-        .map(|r| {
-            (
-                r.get::<_, String>(0),
-                r.get::<_, Option<String>>(1),
-                r.get::<_, Option<String>>(2),
-                r.get::<_, Option<String>>(3),
-            )
+        .map(|r| SendAtCommit {
+            state: r.get(0),
+            claim: r.get(1),
+            frame: r.get(2),
+            cursor: r.get(3),
         });
-    match state {
-        // Only this claim's own chunks set the frame and move the cursor,
-        // one after the other: any other frame or cursor means a chunk
-        // before this one failed, or the claim changed hands.
-        Some((state, claim, frame, cursor)) if state == "running" && claim == s.claim => {
-            if frame != read_frame || cursor != chunk.from {
-                tracing::warn!(
-                    send_id = s.id,
-                    "a chunk does not follow the send's last one"
-                );
-                return Ok(ChunkOutcome::LeaseLost);
-            }
-        }
-        Some((state, ..)) if state == "cancelled" => return Ok(ChunkOutcome::Cancelled),
-        _ => return Ok(ChunkOutcome::LeaseLost),
+    if let Some(outcome) = chunk.refusal(found, read_frame.as_deref()) {
+        return Ok(outcome);
     }
     let now = chunk.now.as_millis();
     tx.execute(
@@ -644,9 +631,8 @@ struct Part<'a> {
 /// A chunk's messages through `COPY … (FORMAT binary)`, when no webhook
 /// needs each message's id: no statement to plan, no arrays to unpack.
 /// A recipient the send already has fails the copy (and the chunk's
-/// transaction) on the unique (send, recipient) index; the claim checked
-/// under `FOR UPDATE` and the cursor committed with the chunk keep that
-/// from happening.
+/// transaction) on the unique (send, recipient) index: another claim
+/// delivered it, and the chunk answers `LeaseLost`.
 async fn copy_messages(
     tx: &deadpool_postgres::Transaction<'_>,
     part: &Part<'_>,

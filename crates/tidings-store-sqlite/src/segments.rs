@@ -9,7 +9,7 @@ use tidings_store::rows::{
     spec_json, AudienceParams, ClickRow, MessageRow, SendRow, TagRow, UserRow, CLICK_COLUMNS,
     MESSAGE_COLUMNS, SEND_COLUMNS, USER_COLUMNS,
 };
-use tidings_store::{ChunkOutcome, Click, NewSend, StoreResult};
+use tidings_store::{ChunkOutcome, Click, NewSend, SendAtCommit, StoreResult};
 
 use crate::backend;
 use crate::chunk_insert::StoredChunk;
@@ -344,28 +344,21 @@ pub(crate) fn send_frame(c: &Connection, send_id: i64) -> StoreResult<Option<Str
 pub(crate) fn commit_chunk(c: &Connection, job: &StoredChunk) -> StoreResult<ChunkOutcome> {
     let chunk = &job.head;
     let s = &chunk.send;
-    type State = (String, Option<String>, Option<String>, Option<String>);
-    let state: Option<State> = c
+    let found = c
         .prepare_cached("SELECT state, claim, frame, cursor FROM sends WHERE id = ?1")
         .map_err(backend)?
-        .query_row([s.id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([s.id], |r| {
+            Ok(SendAtCommit {
+                state: r.get(0)?,
+                claim: r.get(1)?,
+                frame: r.get(2)?,
+                cursor: r.get(3)?,
+            })
+        })
         .optional()
         .map_err(backend)?;
-    match state {
-        // Only this claim's own chunks set the frame and move the cursor,
-        // one after the other: any other frame or cursor means a chunk
-        // before this one failed, or the claim changed hands.
-        Some((state, claim, frame, cursor)) if state == "running" && claim == s.claim => {
-            if frame != job.read_frame || cursor != chunk.from {
-                tracing::warn!(
-                    send_id = s.id,
-                    "a chunk does not follow the send's last one"
-                );
-                return Ok(ChunkOutcome::LeaseLost);
-            }
-        }
-        Some((state, ..)) if state == "cancelled" => return Ok(ChunkOutcome::Cancelled),
-        _ => return Ok(ChunkOutcome::LeaseLost),
+    if let Some(outcome) = chunk.refusal(found, job.read_frame.as_deref()) {
+        return Ok(outcome);
     }
     let now = chunk.now.as_millis();
     let events = crate::events::has_webhooks(c, s.appid.as_str())?;

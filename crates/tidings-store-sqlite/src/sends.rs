@@ -224,14 +224,17 @@ pub(crate) fn insert_grant(c: &Connection, g: &Grant) -> StoreResult<()> {
 /// Runs in the writer's transaction; a refusal rolls back to its own
 /// savepoint, so nothing of a refused send is kept.
 pub(crate) fn send_message(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
-    use crate::run_cached;
-    run_cached(c, "SAVEPOINT send").map_err(backend)?;
-    let outcome = send_steps(c, m);
-    if !matches!(outcome, Ok(SendOutcome::Sent { .. })) {
-        run_cached(c, "ROLLBACK TO send").map_err(backend)?;
-    }
-    run_cached(c, "RELEASE send").map_err(backend)?;
-    outcome
+    const SEND: crate::Savepoint = crate::Savepoint {
+        begin: "SAVEPOINT send",
+        undo: "ROLLBACK TO send",
+        end: "RELEASE send",
+    };
+    // A refusal undoes what the send did so far (a grant used).
+    SEND.run(
+        c,
+        |c| send_steps(c, m),
+        |o| matches!(o, Ok(SendOutcome::Sent { .. })),
+    )
 }
 
 fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {

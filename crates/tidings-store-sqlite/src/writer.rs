@@ -91,13 +91,12 @@ fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
-    run_cached(conn, "SAVEPOINT job").map_err(crate::backend)?;
-    let outcome = guarded(conn, f);
-    if outcome.is_err() {
-        run_cached(conn, "ROLLBACK TO job").map_err(crate::backend)?;
-    }
-    run_cached(conn, "RELEASE job").map_err(crate::backend)?;
-    outcome
+    const JOB: crate::Savepoint = crate::Savepoint {
+        begin: "SAVEPOINT job",
+        undo: "ROLLBACK TO job",
+        end: "RELEASE job",
+    };
+    JOB.run(conn, |c| guarded(c, f), Result::is_ok)
 }
 
 /// Runs `f`, a panic turned into an error.

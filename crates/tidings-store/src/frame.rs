@@ -63,9 +63,9 @@ fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("sends.frame: {e}"))
 }
 
-/// Splits a chunk's rows against the send's stored frame (`stored`, read in
-/// the chunk's transaction), or against the chunk's first rows when the
-/// send has none yet.
+/// Splits a chunk's rows against the send's stored frame (`stored`, read
+/// before the chunk commits and checked again under the send's lock), or
+/// against the chunk's first rows when the send has none yet.
 pub fn chunk_rows(chunk: &Chunk, stored: Option<&str>) -> StoreResult<ChunkRows> {
     let frame: Option<Vec<Slot>> = match stored {
         Some(raw) => Some(serde_json::from_str(raw).map_err(corrupt)?),

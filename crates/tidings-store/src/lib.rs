@@ -163,6 +163,43 @@ pub struct Chunk {
     pub lease_until: Timestamp,
 }
 
+/// A send's row as a chunk finds it under the send's lock.
+#[derive(Debug)]
+pub struct SendAtCommit {
+    pub state: String,
+    pub claim: Option<String>,
+    pub frame: Option<String>,
+    pub cursor: Option<String>,
+}
+
+impl Chunk {
+    /// What this chunk answers instead of landing on the send as found
+    /// under its lock (`None`: it may land), its rows split against
+    /// `read_frame`. Only this claim's own chunks set the frame and move the
+    /// cursor, one after the other: any other frame or cursor means a
+    /// chunk before this one failed, or the claim changed hands.
+    pub fn refusal(
+        &self,
+        found: Option<SendAtCommit>,
+        read_frame: Option<&str>,
+    ) -> Option<ChunkOutcome> {
+        match found {
+            Some(f) if f.state == "running" && f.claim == self.send.claim => {
+                if f.frame.as_deref() == read_frame && f.cursor == self.from {
+                    return None;
+                }
+                tracing::warn!(
+                    send_id = self.send.id,
+                    "a chunk does not follow the send's last one"
+                );
+                Some(ChunkOutcome::LeaseLost)
+            }
+            Some(f) if f.state == "cancelled" => Some(ChunkOutcome::Cancelled),
+            _ => Some(ChunkOutcome::LeaseLost),
+        }
+    }
+}
+
 /// Resolves once the chunk before this one has finished committing,
 /// whatever its outcome. Chunks of a send commit side by side; a backend
 /// awaits its chunk's turn right before it takes the send's lock (or hands
