@@ -12,6 +12,10 @@ mod server;
 
 use clap::{Parser, Subcommand};
 
+/// The allocator of the `tidings` binary, for the servers this binary runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 struct Cli {
     #[command(subcommand)]
