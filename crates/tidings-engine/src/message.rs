@@ -308,16 +308,61 @@ pub(crate) mod tests {
         assert!(check_page(Some("pages/other"), &pages).is_err());
         assert!(check_page(Some("index"), &Pages::default()).is_err());
     }
+
+    #[test]
+    fn link_tokens_sort_by_time_and_differ() {
+        let first = new_link_token();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = new_link_token();
+        assert_eq!(first.len(), 24);
+        assert!(is_link_token(&first) && is_link_token(&second));
+        assert!(first < second, "{first} then {second}");
+        assert_ne!(new_link_token(), new_link_token());
+        assert!(
+            is_link_token("AAAAAAAAAAAAAAAAAAAAAA"),
+            "earlier tokens still follow"
+        );
+        assert!(!is_link_token("AAAAAAAAAAAAAAAAAAAAAAA"));
+        assert!(!is_link_token("AAAAAAAAAAAAAAAAAAAAA/AA"));
+    }
 }
 
-/// A fresh tracking token for `/r/{token}`: 128 random bits, URL-safe.
+/// The URL-safe base64 characters in ASCII order, so that tokens sort as
+/// the bytes they encode.
+const SORTED_URL_SAFE: &str = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+
+/// A fresh tracking token for `/r/{token}`, 24 URL-safe characters: the
+/// creation time in milliseconds (48 bits), then 96 random bits. Tokens
+/// made close in time sort close together, so a send's new tokens go into
+/// the same few pages of the token index instead of one random page each;
+/// the random part keeps them unguessable.
 pub fn new_link_token() -> String {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::alphabet::Alphabet;
+    use base64::engine::{general_purpose::NO_PAD, GeneralPurpose};
     use base64::Engine;
     use rand::RngCore;
-    let mut bytes = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    use std::sync::LazyLock;
+    static SORTED: LazyLock<GeneralPurpose> = LazyLock::new(|| {
+        let alphabet = Alphabet::new(SORTED_URL_SAFE).expect("64 distinct characters");
+        GeneralPurpose::new(&alphabet, NO_PAD)
+    });
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut bytes = [0u8; 18];
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    rand::thread_rng().fill_bytes(&mut bytes[6..]);
+    SORTED.encode(bytes)
+}
+
+/// Whether `token` has the shape of a tracking token: 24 characters as
+/// [`new_link_token`] makes them, or 22 (128 random bits, as earlier
+/// versions made them), all URL-safe.
+pub fn is_link_token(token: &str) -> bool {
+    matches!(token.len(), 22 | 24)
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Where a followed link goes.

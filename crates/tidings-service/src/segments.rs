@@ -211,11 +211,7 @@ impl SegmentService {
         action: Option<usize>,
         user_agent: Option<&str>,
     ) -> Result<(Message, LinkTarget), ServiceError> {
-        if token.len() != 22
-            || !token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
+        if !tidings_engine::message::is_link_token(token) {
             return Err(ServiceError::NotFound("link"));
         }
         let message = self

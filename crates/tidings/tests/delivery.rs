@@ -421,7 +421,7 @@ async fn clicks_are_tracked_and_redirected(db: TestDb) {
     ))
     .await;
     let link = inbox["items"][0]["link"].as_str().unwrap().to_owned();
-    assert!(link.starts_with("/r/") && link.len() == 3 + 22, "{link}");
+    assert!(link.starts_with("/r/") && link.len() == 3 + 24, "{link}");
     let page = no_redirects
         .get(s.url(&link))
         .header("user-agent", "测试浏览器/1.0")
