@@ -352,7 +352,8 @@ async fn send_steps<C: GenericClient>(tx: &C, m: &NewMessage) -> StoreResult<Sen
                 .await
                 .map_err(backend)?
                 .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
-            return Ok(grant_refusal(stored, m));
+            // Usable when read: only a concurrent send used it up.
+            return Ok(grant_refusal(stored, m).unwrap_or(SendOutcome::GrantUsedUp));
         }
     }
     let counted = tx

@@ -40,7 +40,7 @@ pub(crate) fn attach(conn: Connection, path: &Path) -> std::io::Result<HookedCon
     let checkpoints = Connection::open(path).map_err(std::io::Error::other)?;
     let (wake, due) = sync_channel(1);
     std::thread::Builder::new()
-        .name("tidings-sqlite-checkpointer".into())
+        .name("sqlite-checkpt".into())
         .spawn(move || run(&checkpoints, &due))?;
     let signal = Box::new(Signal { wake });
     let arg = &*signal as *const Signal as *mut c_void;

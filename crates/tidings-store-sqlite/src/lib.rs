@@ -81,32 +81,6 @@ pub(crate) fn run_cached(c: &Connection, sql: &str) -> rusqlite::Result<()> {
     c.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-/// A named savepoint's statements.
-pub(crate) struct Savepoint {
-    pub begin: &'static str,
-    pub undo: &'static str,
-    pub end: &'static str,
-}
-
-impl Savepoint {
-    /// Runs `f` inside the savepoint; what it wrote is rolled back unless
-    /// `keep` says it stays.
-    pub(crate) fn run<T>(
-        &self,
-        c: &Connection,
-        f: impl FnOnce(&Connection) -> StoreResult<T>,
-        keep: impl FnOnce(&StoreResult<T>) -> bool,
-    ) -> StoreResult<T> {
-        run_cached(c, self.begin).map_err(backend)?;
-        let outcome = f(c);
-        if !keep(&outcome) {
-            run_cached(c, self.undo).map_err(backend)?;
-        }
-        run_cached(c, self.end).map_err(backend)?;
-        outcome
-    }
-}
-
 pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::SqliteFailure(f, msg)
@@ -359,7 +333,7 @@ impl Store for SqliteStore {
     async fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome> {
         let message = message.clone();
         self.writer
-            .write(move |c| sends::send_message(c, &message))
+            .write_bare(move |c| sends::send_message(c, &message))
             .await
     }
 

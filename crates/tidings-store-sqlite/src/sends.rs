@@ -221,23 +221,9 @@ pub(crate) fn insert_grant(c: &Connection, g: &Grant) -> StoreResult<()> {
     Ok(())
 }
 
-/// Runs in the writer's transaction; a refusal rolls back to its own
-/// savepoint, so nothing of a refused send is kept.
+/// Runs in the writer's transaction as a bare job: every check comes
+/// before the first write, so a refusal leaves nothing to undo.
 pub(crate) fn send_message(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
-    const SEND: crate::Savepoint = crate::Savepoint {
-        begin: "SAVEPOINT send",
-        undo: "ROLLBACK TO send",
-        end: "RELEASE send",
-    };
-    // A refusal undoes what the send did so far (a grant used).
-    SEND.run(
-        c,
-        |c| send_steps(c, m),
-        |o| matches!(o, Ok(SendOutcome::Sent { .. })),
-    )
-}
-
-fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
     let now = m.created_at.as_millis();
     if let Some(key) = &m.client_msg_id {
         let first: Option<i64> = c
@@ -254,28 +240,24 @@ fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
         }
     }
     if let Some(grant) = &m.grant {
-        let used = c
+        let stored = c
             .prepare_cached(
-                "UPDATE grants SET remaining = remaining - 1
-                 WHERE grant_id = ?1 AND appid = ?2 AND openid = ?3 AND remaining > 0 AND expires_at > ?4",
+                "SELECT appid, openid, remaining, expires_at FROM grants WHERE grant_id = ?1",
             )
             .map_err(backend)?
-            .execute(params![grant.as_str(), m.appid.as_str(), m.openid.as_str(), now])
+            .query_row([grant.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()
             .map_err(backend)?;
-        if used == 0 {
-            let stored = c
-                .prepare_cached(
-                    "SELECT appid, openid, remaining, expires_at FROM grants WHERE grant_id = ?1",
-                )
-                .map_err(backend)?
-                .query_row([grant.as_str()], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })
-                .optional()
-                .map_err(backend)?;
-            return Ok(grant_refusal(stored, m));
+        if let Some(refusal) = grant_refusal(stored, m) {
+            return Ok(refusal);
         }
     }
+    if m.daily_limit == 0 {
+        return Ok(SendOutcome::LimitReached);
+    }
+    // The last check: a day already full leaves the counter as it was.
     let counted: Option<i64> = c
         .prepare_cached(
             "INSERT INTO send_counters (appid, day_start, sent) VALUES (?1, ?2, 1)
@@ -289,8 +271,14 @@ fn send_steps(c: &Connection, m: &NewMessage) -> StoreResult<SendOutcome> {
         )
         .optional()
         .map_err(backend)?;
-    if counted.is_none() || m.daily_limit == 0 {
+    if counted.is_none() {
         return Ok(SendOutcome::LimitReached);
+    }
+    if let Some(grant) = &m.grant {
+        c.prepare_cached("UPDATE grants SET remaining = remaining - 1 WHERE grant_id = ?1")
+            .map_err(backend)?
+            .execute([grant.as_str()])
+            .map_err(backend)?;
     }
     c.prepare_cached(
         "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at,

@@ -10,7 +10,9 @@
 
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::Arc;
 
 /// Tells a group's callers how their transaction ended.
 pub(crate) type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
@@ -23,21 +25,33 @@ pub(crate) struct Group {
 /// The writer's side of the syncer.
 pub(crate) struct Syncer {
     groups: Sender<Group>,
+    /// Groups handed over and not answered yet.
+    pending: Arc<AtomicUsize>,
 }
 
 impl Syncer {
-    /// Starts the thread that syncs `wal`, the database's WAL file.
-    pub(crate) fn start(wal: PathBuf) -> std::io::Result<Self> {
+    /// Starts the thread that syncs `wal`, the database's WAL file, and
+    /// calls `synced` each time it has answered the groups it took.
+    pub(crate) fn start(wal: PathBuf, synced: impl Fn() + Send + 'static) -> std::io::Result<Self> {
         let (groups, rx) = channel();
+        let pending = Arc::new(AtomicUsize::new(0));
+        let left = pending.clone();
         std::thread::Builder::new()
-            .name("tidings-sqlite-syncer".into())
-            .spawn(move || run(&wal, &rx))?;
-        Ok(Self { groups })
+            .name("sqlite-syncer".into())
+            .spawn(move || run(&wal, &rx, &left, synced))?;
+        Ok(Self { groups, pending })
+    }
+
+    /// Whether a group handed over is still waiting for its sync.
+    pub(crate) fn busy(&self) -> bool {
+        self.pending.load(Ordering::Acquire) > 0
     }
 
     /// Answers `group` once its commit is on disk.
     pub(crate) fn after_sync(&self, group: Group) {
+        self.pending.fetch_add(1, Ordering::AcqRel);
         if let Err(lost) = self.groups.send(group) {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
             // The thread is gone: nobody can promise durability.
             for done in lost.0.completions {
                 done(Err("the commit could not be synced".into()));
@@ -46,25 +60,28 @@ impl Syncer {
     }
 }
 
-fn run(wal: &PathBuf, rx: &Receiver<Group>) {
+fn run(wal: &PathBuf, rx: &Receiver<Group>, pending: &AtomicUsize, synced: impl Fn()) {
     let mut file: Option<File> = None;
     while let Ok(first) = rx.recv() {
         let mut groups = vec![first];
         groups.extend(rx.try_iter());
         let started = std::time::Instant::now();
-        let synced = sync(wal, &mut file);
+        let outcome = sync(wal, &mut file);
         metrics::histogram!("tidings_sqlite_sync_seconds").record(started.elapsed().as_secs_f64());
-        if let Err(e) = &synced {
+        if let Err(e) = &outcome {
             tracing::error!(error = %e, "sqlite WAL sync failed");
             // Open the file anew next time.
             file = None;
         }
         metrics::histogram!("tidings_sqlite_groups_per_sync").record(groups.len() as f64);
+        let taken = groups.len();
         for group in groups {
             for done in group.completions {
-                done(synced.clone());
+                done(outcome.clone());
             }
         }
+        pending.fetch_sub(taken, Ordering::AcqRel);
+        synced();
     }
 }
 
@@ -98,7 +115,7 @@ mod tests {
     fn success_only_after_a_sync() {
         let dir = tempfile::tempdir().unwrap();
         let wal = dir.path().join("t.db-wal");
-        let syncer = Syncer::start(wal.clone()).unwrap();
+        let syncer = Syncer::start(wal.clone(), || {}).unwrap();
         let err = answered(&syncer).unwrap_err();
         assert!(err.contains("t.db-wal"), "{err}");
         std::fs::write(&wal, b"frames").unwrap();

@@ -1,10 +1,22 @@
 //! The one writer: a thread that owns the write connection and commits
-//! whatever jobs are waiting as one transaction (group commit). Each job of
-//! a group runs inside its own savepoint, so one job's failure rolls back
-//! only that job; a job alone in its transaction needs none (its failure
-//! rolls the transaction back). Every caller is answered after the commit
-//! is synced to disk (`syncer.rs`), so a success is durable.
+//! whatever jobs are waiting as one transaction (group commit).
+//!
+//! A transaction stays open, taking the jobs that arrive, while the
+//! previous one is still being synced (`syncer.rs`): a commit made during
+//! that sync could only be synced after it, so waiting costs its jobs
+//! nothing and makes the groups, and the pages each sync writes, fewer.
+//!
+//! Each job but the first of a transaction runs inside its own savepoint,
+//! so its failure rolls back only that job; the first needs none (its
+//! failure rolls back a transaction holding nothing else). A bare job
+//! (`write_bare`) runs without a savepoint wherever it is: it writes
+//! nothing before it answers a refusal, so only a failure of the backend
+//! can leave it half done, and then the whole transaction is rolled back,
+//! the jobs before it are told so, and the jobs after it go on in the next
+//! transaction. Every caller is answered after the commit is synced to
+//! disk, so a success is durable.
 
+use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,17 +29,32 @@ use tokio::sync::{mpsc, oneshot};
 use crate::run_cached;
 use crate::syncer::{Completion, Group, Syncer};
 
-/// A job runs with the connection and whether it is alone in its
-/// transaction; it answers whether it succeeded, and how to tell its caller
-/// once the transaction's fate is known.
-type Job = Box<dyn FnOnce(&Connection, bool) -> (bool, Completion) + Send>;
+/// A job runs with the connection and whether it takes a savepoint; it
+/// answers whether it succeeded, and how to tell its caller once the
+/// transaction's fate is known.
+struct Job {
+    run: RunJob,
+    /// Whether a failure of this job is kept to a savepoint of its own
+    /// when it shares the transaction.
+    guarded: bool,
+}
+
+type RunJob = Box<dyn FnOnce(&Connection, bool) -> (bool, Completion) + Send>;
+
+/// What the writer thread receives.
+enum Msg {
+    Job(Job),
+    /// The syncer answered its groups: a transaction waiting for it can
+    /// commit.
+    Synced,
+}
 
 /// The most jobs one transaction takes.
 const MAX_BATCH: usize = 512;
 
 #[derive(Clone)]
 pub(crate) struct Writer {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Msg>,
     commits: Arc<AtomicU64>,
 }
 
@@ -35,7 +62,7 @@ impl Writer {
     /// Starts the writer on `conn`, with checkpoints of `path`'s WAL
     /// beside it.
     pub(crate) fn start(conn: Connection, path: &Path) -> std::io::Result<Self> {
-        let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 4);
+        let (tx, rx) = mpsc::channel::<Msg>(MAX_BATCH * 4);
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
         // Commits are synced by the syncer, beside the writer.
@@ -43,10 +70,14 @@ impl Writer {
             .map_err(std::io::Error::other)?;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
-        let syncer = Syncer::start(wal.into())?;
+        let synced = tx.clone();
+        let syncer = Syncer::start(wal.into(), move || {
+            // A full channel wakes the writer anyway.
+            let _ = synced.try_send(Msg::Synced);
+        })?;
         let hooked = crate::checkpointer::attach(conn, path)?;
         std::thread::Builder::new()
-            .name("tidings-sqlite-writer".into())
+            .name("sqlite-writer".into())
             .spawn(move || {
                 // The whole of `hooked`, its signal with its connection.
                 let hooked = hooked;
@@ -66,11 +97,31 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.submit(f, true).await
+    }
+
+    /// As [`Writer::write`], without a savepoint: for a job that writes
+    /// nothing before it answers `Ok` with a refusal, whose only errors are
+    /// failures of the backend. Such an error rolls back the transaction it
+    /// shared (its other jobs are answered with an error).
+    pub(crate) async fn write_bare<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        self.submit(f, false).await
+    }
+
+    async fn submit<T, F>(&self, f: F, guarded: bool) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
         let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |conn, alone| {
-            let outcome = match alone {
-                true => guarded(conn, f),
-                false => in_savepoint(conn, f),
+        let run = Box::new(move |conn: &Connection, savepoint: bool| {
+            let outcome = match savepoint {
+                true => in_savepoint(conn, f),
+                false => guarded_call(conn, f),
             };
             let ok = outcome.is_ok();
             let done: Completion = Box::new(move |commit: Result<(), String>| {
@@ -82,7 +133,10 @@ impl Writer {
             });
             (ok, done)
         });
-        self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
+        self.jobs
+            .send(Msg::Job(Job { run, guarded }))
+            .await
+            .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 }
@@ -91,50 +145,61 @@ fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
-    const JOB: crate::Savepoint = crate::Savepoint {
-        begin: "SAVEPOINT job",
-        undo: "ROLLBACK TO job",
-        end: "RELEASE job",
-    };
-    JOB.run(conn, |c| guarded(c, f), Result::is_ok)
+    run_cached(conn, "SAVEPOINT job").map_err(crate::backend)?;
+    let outcome = guarded_call(conn, f);
+    if outcome.is_err() {
+        run_cached(conn, "ROLLBACK TO job").map_err(crate::backend)?;
+    }
+    run_cached(conn, "RELEASE job").map_err(crate::backend)?;
+    outcome
 }
 
 /// Runs `f`, a panic turned into an error.
-fn guarded<T>(conn: &Connection, f: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+fn guarded_call<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
     catch_unwind(AssertUnwindSafe(|| f(conn)))
         .unwrap_or_else(|_| Err(StoreError::Backend("a write job panicked".into())))
 }
 
-fn run(conn: &Connection, mut rx: mpsc::Receiver<Job>, commits: &AtomicU64, syncer: &Syncer) {
-    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.blocking_recv() {
-        batch.push(first);
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+fn run(conn: &Connection, mut rx: mpsc::Receiver<Msg>, commits: &AtomicU64, syncer: &Syncer) {
+    // Jobs received and not run yet: a transaction rolled back by a failed
+    // job leaves the jobs after it here, for the next one.
+    let mut waiting: VecDeque<Job> = VecDeque::with_capacity(MAX_BATCH);
+    loop {
+        if waiting.is_empty() {
+            match rx.blocking_recv() {
+                Some(Msg::Job(job)) => waiting.push_back(job),
+                Some(Msg::Synced) => continue,
+                None => return,
             }
         }
-        metrics::histogram!("tidings_sqlite_commit_batch_size").record(batch.len() as f64);
         let started = std::time::Instant::now();
         if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
             // Nothing ran; dropping the jobs drops their reply channels, so
             // every caller gets an error rather than a false success.
-            tracing::error!(error = %e, jobs = batch.len(), "sqlite writer could not begin a transaction");
-            batch.clear();
+            tracing::error!(error = %e, jobs = waiting.len(), "sqlite writer could not begin a transaction");
+            waiting.clear();
             continue;
         }
-        let alone = batch.len() == 1;
-        let (oks, completions): (Vec<bool>, Vec<Completion>) =
-            batch.drain(..).map(|job| job(conn, alone)).unzip();
-        if alone && !oks[0] {
-            // The one job failed: its writes go, and it is told its error.
+        let (completions, broke) = take_jobs(conn, &mut rx, &mut waiting, syncer);
+        if broke {
+            // The failed job may have written part of its work: the whole
+            // transaction goes. It is told its own error, the jobs before
+            // it that their writes were undone.
             if let Err(e) = run_cached(conn, "ROLLBACK") {
                 tracing::error!(error = %e, "sqlite writer could not roll back a failed job");
             }
-            completions.into_iter().for_each(|done| done(Ok(())));
+            let mut completions = completions;
+            let failed = completions.pop().expect("the failed job's completion");
+            for done in completions {
+                done(Err("rolled back with a failed write beside it".into()));
+            }
+            failed(Ok(()));
             continue;
         }
+        metrics::histogram!("tidings_sqlite_commit_batch_size").record(completions.len() as f64);
         match run_cached(conn, "COMMIT") {
             Ok(()) => {
                 commits.fetch_add(1, Ordering::Relaxed);
@@ -149,6 +214,50 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Job>, commits: &AtomicU64, sync
                     done(Err(e.to_string()));
                 }
             }
+        }
+    }
+}
+
+/// Runs jobs in the open transaction: the waiting ones, those that arrive
+/// meanwhile, and, while the syncer is busy, those that arrive until it is
+/// done. Stops at [`MAX_BATCH`] or at a job whose failure breaks the
+/// transaction (then `true`, its completion last).
+fn take_jobs(
+    conn: &Connection,
+    rx: &mut mpsc::Receiver<Msg>,
+    waiting: &mut VecDeque<Job>,
+    syncer: &Syncer,
+) -> (Vec<Completion>, bool) {
+    let mut completions: Vec<Completion> = Vec::with_capacity(waiting.len());
+    loop {
+        while completions.len() < MAX_BATCH {
+            let Some(job) = waiting.pop_front() else {
+                break;
+            };
+            let savepoint = job.guarded && !completions.is_empty();
+            let (ok, done) = (job.run)(conn, savepoint);
+            completions.push(done);
+            if !ok && !savepoint {
+                return (completions, true);
+            }
+        }
+        if completions.len() >= MAX_BATCH {
+            return (completions, false);
+        }
+        match rx.try_recv() {
+            Ok(Msg::Job(job)) => {
+                waiting.push_back(job);
+                continue;
+            }
+            Ok(Msg::Synced) | Err(_) => {}
+        }
+        if !syncer.busy() {
+            return (completions, false);
+        }
+        match rx.blocking_recv() {
+            Some(Msg::Job(job)) => waiting.push_back(job),
+            Some(Msg::Synced) => {}
+            None => return (completions, false),
         }
     }
 }
@@ -216,6 +325,55 @@ mod tests {
         }
         assert_eq!(oks, 150);
         assert_eq!(count(&path), 150, "only the jobs answered ok are stored");
+    }
+
+    /// A bare job that fails after writing takes its transaction down with
+    /// it: whatever the grouping, exactly the jobs answered ok are stored,
+    /// and the jobs after the failed one still run.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_bare_job_undoes_its_group_and_only_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, path) = writer(&dir);
+        let jobs: Vec<_> = (0..300i64)
+            .map(|i| {
+                let w = w.clone();
+                tokio::spawn(async move {
+                    let insert = move |c: &Connection| {
+                        c.execute("INSERT INTO t (id, v) VALUES (?1, x'01')", [i])
+                            .map_err(crate::backend)
+                    };
+                    let answer = match i % 10 {
+                        0 => {
+                            w.write_bare(move |c| {
+                                insert(c)?;
+                                Err::<usize, _>(StoreError::Backend("fails after writing".into()))
+                            })
+                            .await
+                        }
+                        1..=4 => w.write_bare(insert).await,
+                        _ => w.write(insert).await,
+                    };
+                    (i, answer.is_ok())
+                })
+            })
+            .collect();
+        let mut answered_ok = Vec::new();
+        for j in jobs {
+            let (i, ok) = j.await.unwrap();
+            assert!(!(ok && i % 10 == 0), "a failing job is never answered ok");
+            if ok {
+                answered_ok.push(i);
+            }
+        }
+        let c = Connection::open(&path).unwrap();
+        let mut stmt = c.prepare("SELECT id FROM t ORDER BY id").unwrap();
+        let stored: Vec<i64> = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(stored, answered_ok, "only the jobs answered ok are stored");
+        assert!(!stored.is_empty(), "jobs after a failed one still run");
     }
 
     /// Pages reach the database file by the checkpointer, not by the

@@ -248,22 +248,25 @@ impl GrantRow {
     }
 }
 
-/// Why a grant could not be used, from its stored state.
-pub fn grant_refusal(stored: Option<(String, String, i64, i64)>, msg: &NewMessage) -> SendOutcome {
+/// Why a grant cannot be used by `msg`, from its stored state; `None`
+/// when it can.
+pub fn grant_refusal(
+    stored: Option<(String, String, i64, i64)>,
+    msg: &NewMessage,
+) -> Option<SendOutcome> {
     match stored {
         Some((appid, openid, remaining, expires_at))
             if appid == msg.appid.as_str() && openid == msg.openid.as_str() =>
         {
             if remaining <= 0 {
-                SendOutcome::GrantUsedUp
+                Some(SendOutcome::GrantUsedUp)
             } else if expires_at <= msg.created_at.as_millis() {
-                SendOutcome::GrantUnknown
+                Some(SendOutcome::GrantUnknown)
             } else {
-                // Usable after all: only a concurrent change could get here.
-                SendOutcome::GrantUsedUp
+                None
             }
         }
-        _ => SendOutcome::GrantUnknown,
+        _ => Some(SendOutcome::GrantUnknown),
     }
 }
 
