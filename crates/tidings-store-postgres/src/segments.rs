@@ -299,7 +299,7 @@ impl PgStore {
                     "UPDATE sends SET state = 'running', started_at = COALESCE(started_at, $1),
                          lease_until = $2, claim = $3
                      WHERE id = (SELECT id FROM sends
-                                 WHERE state = 'queued' OR (state = 'running' AND lease_until < $1)
+                                 WHERE state IN ('queued', 'running') AND (state = 'queued' OR lease_until < $1)
                                  ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
                      RETURNING {SEND_COLUMNS}"
                 ),
