@@ -311,13 +311,13 @@ pub(crate) mod tests {
 
     #[test]
     fn link_tokens_sort_by_time_and_differ() {
-        let first = new_link_token();
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let second = new_link_token();
+        let at = Timestamp::from_millis(1_795_000_000_000);
+        let first = new_link_token(at);
+        let second = new_link_token(Timestamp::from_millis(at.as_millis() + 1));
         assert_eq!(first.len(), 24);
         assert!(is_link_token(&first) && is_link_token(&second));
         assert!(first < second, "{first} then {second}");
-        assert_ne!(new_link_token(), new_link_token());
+        assert_ne!(new_link_token(at), new_link_token(at));
         assert!(
             is_link_token("AAAAAAAAAAAAAAAAAAAAAA"),
             "earlier tokens still follow"
@@ -331,12 +331,12 @@ pub(crate) mod tests {
 /// the bytes they encode.
 const SORTED_URL_SAFE: &str = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 
-/// A fresh tracking token for `/r/{token}`, 24 URL-safe characters: the
-/// creation time in milliseconds (48 bits), then 96 random bits. Tokens
+/// A fresh tracking token for `/r/{token}` made at `now`, 24 URL-safe
+/// characters: the time in milliseconds (48 bits), then 96 random bits. Tokens
 /// made close in time sort close together, so a send's new tokens go into
 /// the same few pages of the token index instead of one random page each;
 /// the random part keeps them unguessable.
-pub fn new_link_token() -> String {
+pub fn new_link_token(now: Timestamp) -> String {
     use base64::alphabet::Alphabet;
     use base64::engine::{general_purpose::NO_PAD, GeneralPurpose};
     use base64::Engine;
@@ -346,9 +346,7 @@ pub fn new_link_token() -> String {
         let alphabet = Alphabet::new(SORTED_URL_SAFE).expect("64 distinct characters");
         GeneralPurpose::new(&alphabet, NO_PAD)
     });
-    let millis = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+    let millis = now.as_millis().max(0) as u64;
     let mut bytes = [0u8; 18];
     bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
     rand::thread_rng().fill_bytes(&mut bytes[6..]);

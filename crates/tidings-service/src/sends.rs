@@ -131,7 +131,8 @@ impl SendService {
             title: template.title.clone(),
             rows: single.rendered.rows,
             emphasis: single.rendered.emphasis,
-            link_token: (single.page.is_some() || single.url.is_some()).then(new_link_token),
+            link_token: (single.page.is_some() || single.url.is_some())
+                .then(|| new_link_token(now)),
             page: single.page,
             url: single.url,
             grant: single.grant,

@@ -12,7 +12,7 @@ use rand::RngCore;
 use tidings_engine::employee::landing_platforms;
 use tidings_engine::message::new_link_token;
 use tidings_engine::segment::SendRenderer;
-use tidings_engine::{Clock, SendRecord};
+use tidings_engine::{Clock, SendRecord, Timestamp};
 use tidings_store::{Chunk, ChunkMessage, ChunkOutcome, Store, Turn};
 use tokio::sync::{watch, Notify};
 
@@ -125,11 +125,12 @@ impl Worker {
                     .audience_page(&send.appid, audience, cursor.as_deref(), size)
                     .await?;
                 let done = (users.len() as u32) < size;
+                let now = self.clock.now();
                 let messages: Vec<ChunkMessage> = users
                     .iter()
                     .map(|u| match &send.spec.workspace {
-                        Some(push) => workspace_message(push, u),
-                        None => mini_message(renderer.as_ref(), &send.spec, u),
+                        Some(push) => workspace_message(push, u, now),
+                        None => mini_message(renderer.as_ref(), &send.spec, u, now),
                     })
                     .collect();
                 let cursor = users
@@ -252,6 +253,7 @@ fn mini_message(
     renderer: Option<&SendRenderer<'_>>,
     spec: &tidings_engine::SendSpec,
     u: &tidings_engine::User,
+    now: Timestamp,
 ) -> ChunkMessage {
     let rendered = match renderer {
         Some(r) => r
@@ -264,7 +266,7 @@ fn mini_message(
             openid: u.openid.clone(),
             rows: r.rows,
             emphasis: r.emphasis,
-            link_token: (spec.page.is_some() || spec.url.is_some()).then(new_link_token),
+            link_token: (spec.page.is_some() || spec.url.is_some()).then(|| new_link_token(now)),
             failed_reason: None,
             platforms: Vec::new(),
         },
@@ -277,6 +279,7 @@ fn mini_message(
 fn workspace_message(
     push: &tidings_engine::WorkspacePush,
     u: &tidings_engine::User,
+    now: Timestamp,
 ) -> ChunkMessage {
     let platforms = landing_platforms(u, &push.platforms);
     if platforms.is_empty() {
@@ -290,7 +293,7 @@ fn workspace_message(
         openid: u.openid.clone(),
         rows: Vec::new(),
         emphasis: None,
-        link_token: has_actions.then(new_link_token),
+        link_token: has_actions.then(|| new_link_token(now)),
         failed_reason: None,
         platforms,
     }

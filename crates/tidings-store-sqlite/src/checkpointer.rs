@@ -34,14 +34,21 @@ pub(crate) struct HookedConnection {
     _signal: Box<Signal>,
 }
 
+/// How many checkpoints the checkpointer has run, to wait on.
+pub(crate) type Checkpoints = tokio::sync::watch::Receiver<u64>;
+
 /// Starts the checkpointer on `path` and hooks the writer's connection to
 /// it.
-pub(crate) fn attach(conn: Connection, path: &Path) -> std::io::Result<HookedConnection> {
+pub(crate) fn attach(
+    conn: Connection,
+    path: &Path,
+) -> std::io::Result<(HookedConnection, Checkpoints)> {
     let checkpoints = Connection::open(path).map_err(std::io::Error::other)?;
     let (wake, due) = sync_channel(1);
+    let (ran, watched) = tokio::sync::watch::channel(0);
     std::thread::Builder::new()
         .name("sqlite-checkpt".into())
-        .spawn(move || run(&checkpoints, &due))?;
+        .spawn(move || run(&checkpoints, &due, &ran))?;
     let signal = Box::new(Signal { wake });
     let arg = &*signal as *const Signal as *mut c_void;
     // SAFETY: the handle is the live connection's; the hook's argument
@@ -50,10 +57,13 @@ pub(crate) fn attach(conn: Connection, path: &Path) -> std::io::Result<HookedCon
     unsafe {
         ffi::sqlite3_wal_hook(conn.handle(), Some(on_commit), arg);
     }
-    Ok(HookedConnection {
-        conn,
-        _signal: signal,
-    })
+    Ok((
+        HookedConnection {
+            conn,
+            _signal: signal,
+        },
+        watched,
+    ))
 }
 
 /// Called by SQLite after each commit with the WAL's length in frames.
@@ -89,12 +99,13 @@ unsafe extern "C" fn on_commit(
 /// yields the cores to the writer and the request handlers.
 const NICENESS: i32 = 10;
 
-fn run(conn: &Connection, due: &Receiver<()>) {
+fn run(conn: &Connection, due: &Receiver<()>, ran: &tokio::sync::watch::Sender<u64>) {
     lower_priority();
     while due.recv().is_ok() {
         if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
             tracing::warn!(error = %e, "sqlite checkpoint failed; the next one retries");
         }
+        ran.send_modify(|n| *n += 1);
     }
 }
 

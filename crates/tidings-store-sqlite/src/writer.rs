@@ -56,6 +56,8 @@ const MAX_BATCH: usize = 512;
 pub(crate) struct Writer {
     jobs: mpsc::Sender<Msg>,
     commits: Arc<AtomicU64>,
+    #[cfg_attr(not(test), allow(dead_code))]
+    checkpoints: crate::checkpointer::Checkpoints,
 }
 
 impl Writer {
@@ -75,7 +77,7 @@ impl Writer {
             // A full channel wakes the writer anyway.
             let _ = synced.try_send(Msg::Synced);
         })?;
-        let hooked = crate::checkpointer::attach(conn, path)?;
+        let (hooked, checkpoints) = crate::checkpointer::attach(conn, path)?;
         std::thread::Builder::new()
             .name("sqlite-writer".into())
             .spawn(move || {
@@ -83,7 +85,11 @@ impl Writer {
                 let hooked = hooked;
                 run(&hooked.conn, rx, &counter, &syncer)
             })?;
-        Ok(Self { jobs: tx, commits })
+        Ok(Self {
+            jobs: tx,
+            commits,
+            checkpoints,
+        })
     }
 
     /// Transactions committed so far.
@@ -397,12 +403,19 @@ mod tests {
             .await
             .unwrap();
         }
-        let mut waited = 0;
+        // Each checkpoint that ends is a moment to look at the file; the
+        // last one leaves it as it stays.
         let due = before + crate::checkpointer::DUE as u64 * 4096;
-        while size() < due && waited < 200 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            waited += 1;
-        }
+        let mut checkpoints = w.checkpoints.clone();
+        let grown = tokio::time::timeout(Duration::from_secs(60), async {
+            while size() < due {
+                if checkpoints.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(grown.is_ok(), "no checkpoint grew the database file");
         assert!(
             size() >= due,
             "the database file holds {} bytes: no checkpoint ran",

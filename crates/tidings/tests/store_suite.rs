@@ -468,7 +468,7 @@ fn message(u: &User, g: &Grant, now: Timestamp, limit: u32) -> NewMessage {
         created_at: now,
         day_start: now.quota_day_start(),
         daily_limit: limit,
-        link_token: Some(tidings_engine::message::new_link_token()),
+        link_token: Some(tidings_engine::message::new_link_token(now)),
         url: None,
         client_msg_id: None,
         marketing_hits: 0,
@@ -584,7 +584,7 @@ async fn client_msg_ids_return_the_first_message(db: TestDb) {
         "same key, same message"
     );
     m.client_msg_id = Some("k2".into());
-    m.link_token = Some(tidings_engine::message::new_link_token());
+    m.link_token = Some(tidings_engine::message::new_link_token(m.created_at));
     assert_ne!(s.send_message(&m).await.unwrap(), first);
     let stats = s.send_stats(1).await.unwrap();
     assert_eq!(stats.clicks, 0);
@@ -846,7 +846,7 @@ async fn send_timelines_count_per_bucket(db: TestDb) {
     let s = store(&db).await;
     let (_, u, g) = user_with_grant(&s, GrantKind::Payment).await;
     let mut m = message(&u, &g, at(5), 100);
-    m.link_token = Some(tidings_engine::message::new_link_token());
+    m.link_token = Some(tidings_engine::message::new_link_token(m.created_at));
     let SendOutcome::Sent { id } = s.send_message(&m).await.unwrap() else {
         panic!("not sent");
     };
