@@ -47,6 +47,11 @@ pub async fn read_json<T: DeserializeOwned>(req: axum::extract::Request) -> Resu
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(BodyError::Empty);
     }
+    // The common case parses once; only a refused body is parsed again, to
+    // name the field at fault.
+    if let Ok(v) = serde_json::from_slice(&bytes) {
+        return Ok(v);
+    }
     let de = &mut serde_json::Deserializer::from_slice(&bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -91,10 +91,8 @@ pub fn system_error(e: &ServiceError, code: i64) -> (i64, String) {
 
 /// Writes every answer of dialect `D` in its envelope, HTTP 200.
 pub async fn wrap<D: Dialect>(req: Request, next: Next) -> Response {
-    let rid = req
-        .extensions()
-        .get::<RequestId>()
-        .map_or_else(String::new, |r| r.0.clone());
+    let rid = req.extensions().get::<RequestId>().copied();
+    let rid = rid.as_ref().map_or("", RequestId::as_str);
     let mut res = next.run(req).await;
     let result = if let Some(Data(v)) = res.extensions_mut().remove::<Data>() {
         Ok(v)
@@ -103,7 +101,7 @@ pub async fn wrap<D: Dialect>(req: Request, next: Next) -> Response {
     } else {
         Err(D::refusal(&D::no_route(res.status())))
     };
-    let mut out = Response::new(Body::from(D::envelope(result, &rid).to_string()));
+    let mut out = Response::new(Body::from(D::envelope(result, rid).to_string()));
     out.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

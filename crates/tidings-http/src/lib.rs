@@ -69,7 +69,6 @@ pub fn router(state: AppState) -> Router {
         .merge(Router::new().nest("/inbox/api", inbox::streaming_router()))
         .with_state(state)
         .layer(axum::middleware::from_fn(observability::track))
-        .layer(axum::middleware::from_fn(request_id::assign))
         .layer(CatchPanicLayer::custom(observability::panic_response))
 }
 

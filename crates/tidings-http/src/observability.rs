@@ -4,12 +4,13 @@
 //! strings carry secrets (`/cgi-bin/token?secret=`) and access tokens.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -47,43 +48,68 @@ async fn metrics(State(state): crate::State) -> Response {
     }
 }
 
-/// Times and logs each request under its matched route.
-pub async fn track(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let rid = req
-        .extensions()
-        .get::<RequestId>()
-        .map_or_else(String::new, |r| r.0.clone());
-    let method = req.method().clone();
-    let span = tracing::info_span!("request", %method, route = %route, rid = %rid);
+/// Gives each request its id (the `x-request-id` header of the answer),
+/// and times and logs it under its matched route.
+pub async fn track(mut req: Request, next: Next) -> Response {
+    let rid = RequestId::generate();
+    req.extensions_mut().insert(rid);
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let method = method_label(req.method());
+    let span = tracing::info_span!("request", method = &*method, route, %rid);
     let start = Instant::now();
-    let res = next.run(req).instrument(span.clone()).await;
+    let mut res = next.run(req).instrument(span.clone()).await;
     let elapsed = start.elapsed();
-    let status = res.status().as_u16();
+    if let Ok(v) = HeaderValue::from_str(rid.as_str()) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    let status = res.status();
     metrics::counter!(
         "tidings_http_requests_total",
-        "method" => method.to_string(),
-        "route" => route.clone(),
-        "status" => status.to_string(),
+        "method" => method.clone(),
+        "route" => route.to_owned(),
+        "status" => status_label(status),
     )
     .increment(1);
     metrics::histogram!(
         "tidings_http_request_duration_seconds",
-        "method" => method.to_string(),
-        "route" => route,
+        "method" => method,
+        "route" => route.to_owned(),
     )
     .record(elapsed.as_secs_f64());
     span.in_scope(|| {
         tracing::info!(
-            status,
+            status = status.as_u16(),
             latency_ms = elapsed.as_secs_f64() * 1000.0,
             "served"
         );
     });
     res
+}
+
+/// The method as a metric label, without an allocation for the usual ones.
+fn method_label(m: &Method) -> Cow<'static, str> {
+    match *m {
+        Method::GET => Cow::Borrowed("GET"),
+        Method::POST => Cow::Borrowed("POST"),
+        Method::PUT => Cow::Borrowed("PUT"),
+        Method::PATCH => Cow::Borrowed("PATCH"),
+        Method::DELETE => Cow::Borrowed("DELETE"),
+        _ => Cow::Owned(m.as_str().to_owned()),
+    }
+}
+
+/// The status as a metric label, without an allocation for the usual ones.
+fn status_label(s: StatusCode) -> Cow<'static, str> {
+    match s.as_u16() {
+        200 => Cow::Borrowed("200"),
+        201 => Cow::Borrowed("201"),
+        204 => Cow::Borrowed("204"),
+        400 => Cow::Borrowed("400"),
+        401 => Cow::Borrowed("401"),
+        404 => Cow::Borrowed("404"),
+        _ => Cow::Owned(s.as_u16().to_string()),
+    }
 }
 
 /// A handler that panicked answers 500 with no detail; the panic is logged.

@@ -71,15 +71,16 @@ impl AppService {
     }
 
     /// An app, from the cache when it is fresh.
-    pub async fn get(&self, appid: &AppId) -> Result<App, ServiceError> {
+    pub async fn get(&self, appid: &AppId) -> Result<Arc<App>, ServiceError> {
         if let Some(app) = self.cache.apps.get(appid) {
             return Ok(app);
         }
-        let app = self
-            .store
-            .get_app(appid)
-            .await?
-            .ok_or(ServiceError::NotFound("app"))?;
+        let app = Arc::new(
+            self.store
+                .get_app(appid)
+                .await?
+                .ok_or(ServiceError::NotFound("app"))?,
+        );
         self.cache.apps.insert(appid.clone(), app.clone());
         Ok(app)
     }

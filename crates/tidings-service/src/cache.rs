@@ -1,7 +1,8 @@
-//! What a node caches: apps by appid, token records by hash, and the users
+//! What a node caches (shared, so that a hit copies nothing): apps by appid, token records by hash, and the users
 //! known to exist. Entries are dropped on every local change and live at most
 //! `ttl`, which bounds how long a change made on another node goes unseen.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use moka::sync::Cache;
@@ -9,7 +10,7 @@ use tidings_engine::{App, AppId, OpenId, TokenHash, TokenLane, TokenRecord};
 
 #[derive(Clone)]
 pub(crate) struct Caches {
-    pub(crate) apps: Cache<AppId, App>,
+    pub(crate) apps: Cache<AppId, Arc<App>>,
     pub(crate) tokens: Cache<TokenHash, TokenRecord>,
     pub(crate) users: Cache<(AppId, OpenId), ()>,
 }

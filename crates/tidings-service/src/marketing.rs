@@ -93,7 +93,7 @@ impl MarketingService {
                 .title
                 .filter(|t| !t.is_empty())
                 .unwrap_or_else(|| template.title.clone()),
-            template_id: template.template_id,
+            template_id: template.template_id.clone(),
             content,
             url,
             miniprogram: input.miniprogram,

@@ -20,7 +20,7 @@ pub struct TemplateService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     library: LibraryService,
-    cache: Cache<TemplateId, Template>,
+    cache: Cache<TemplateId, Arc<Template>>,
 }
 
 /// The template APIs of `wxopen` are the mini-program's.
@@ -134,16 +134,21 @@ impl TemplateService {
     }
 
     /// One of the caller's templates; another app's is as good as none.
-    pub async fn get_own(&self, caller: &Caller, raw_id: &str) -> Result<Template, ServiceError> {
+    pub async fn get_own(
+        &self,
+        caller: &Caller,
+        raw_id: &str,
+    ) -> Result<Arc<Template>, ServiceError> {
         let id = TemplateId::parse(raw_id).map_err(|_| ServiceError::TemplateNotFound)?;
         let template = match self.cache.get(&id) {
             Some(t) => t,
             None => {
-                let t = self
-                    .store
-                    .get_template(&id)
-                    .await?
-                    .ok_or(ServiceError::TemplateNotFound)?;
+                let t = Arc::new(
+                    self.store
+                        .get_template(&id)
+                        .await?
+                        .ok_or(ServiceError::TemplateNotFound)?,
+                );
                 self.cache.insert(id, t.clone());
                 t
             }

@@ -233,18 +233,19 @@ impl TokenService {
         if app.is_disabled() {
             return Err(ServiceError::AppDisabled);
         }
-        Ok(Caller::from(&app))
+        Ok(Caller::from(&*app))
     }
 
-    async fn app(&self, record: &TokenRecord) -> Result<App, ServiceError> {
+    async fn app(&self, record: &TokenRecord) -> Result<Arc<App>, ServiceError> {
         if let Some(app) = self.cache.apps.get(&record.appid) {
             return Ok(app);
         }
-        let app = self
-            .store
-            .get_app(&record.appid)
-            .await?
-            .ok_or(ServiceError::TokenInvalid)?;
+        let app = Arc::new(
+            self.store
+                .get_app(&record.appid)
+                .await?
+                .ok_or(ServiceError::TokenInvalid)?,
+        );
         self.cache.apps.insert(app.appid.clone(), app.clone());
         Ok(app)
     }

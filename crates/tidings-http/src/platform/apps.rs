@@ -51,6 +51,12 @@ pub struct AppView {
     daily_send_limit: u32,
 }
 
+impl From<std::sync::Arc<App>> for AppView {
+    fn from(a: std::sync::Arc<App>) -> Self {
+        std::sync::Arc::unwrap_or_clone(a).into()
+    }
+}
+
 impl From<App> for AppView {
     fn from(a: App) -> Self {
         Self {

@@ -1,6 +1,5 @@
 //! `?access_token=` on every API that takes it.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -9,6 +8,12 @@ use tidings_service::Caller;
 
 use super::wire::{WxError, WxQuery};
 use crate::AppState;
+
+/// The one query parameter read here; the others are the endpoint's.
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    access_token: Option<String>,
+}
 
 /// The app behind the request's access token.
 pub struct WxCaller(pub Caller);
@@ -20,12 +25,11 @@ impl FromRequestParts<Arc<AppState>> for WxCaller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let WxQuery(q) =
-            WxQuery::<HashMap<String, String>>::from_request_parts(parts, state).await?;
+        let WxQuery(q) = WxQuery::<TokenQuery>::from_request_parts(parts, state).await?;
         let caller = state
             .services
             .tokens
-            .authenticate(q.get("access_token").map(String::as_str))
+            .authenticate(q.access_token.as_deref())
             .await?;
         Ok(WxCaller(caller))
     }

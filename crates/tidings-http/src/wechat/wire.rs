@@ -104,10 +104,8 @@ fn for_status(status: StatusCode) -> WxError {
 
 /// Applies the wire rules to every `/cgi-bin` response.
 pub async fn envelope(req: Request, next: Next) -> Response {
-    let rid = req
-        .extensions()
-        .get::<RequestId>()
-        .map_or_else(String::new, |r| r.0.clone());
+    let rid = req.extensions().get::<RequestId>().copied();
+    let rid = rid.as_ref().map_or("", RequestId::as_str);
     let res = next.run(req).await;
     let err = match res.extensions().get::<WxError>() {
         Some(e) => e.clone(),
