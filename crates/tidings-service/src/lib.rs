@@ -172,7 +172,6 @@ impl Services {
         let workspace = WorkspaceService::new(
             store.clone(),
             clock.clone(),
-            apps.clone(),
             worker.clone(),
             wake,
             inline_limit,
@@ -185,12 +184,7 @@ impl Services {
             webhook_config.clone(),
         );
         let dispatcher = Dispatcher::new(store.clone(), clock.clone(), webhook_config);
-        let official = OfficialService::new(
-            store.clone(),
-            apps.clone(),
-            templates.clone(),
-            sends.clone(),
-        );
+        let official = OfficialService::new(store.clone(), templates.clone(), sends.clone());
         let marketing = MarketingService::new(
             store.clone(),
             clock.clone(),

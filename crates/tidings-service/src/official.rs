@@ -10,7 +10,6 @@ use tidings_engine::template::MAX_TEMPLATES_PER_APP;
 use tidings_engine::{AppKind, MiniProgramTarget, ParseError, Template, TitleId};
 use tidings_store::Store;
 
-use crate::apps::AppService;
 use crate::sends::{SendService, Single};
 use crate::templates::TemplateService;
 use crate::tokens::Caller;
@@ -30,7 +29,6 @@ pub struct OaSendRequest {
 #[derive(Clone)]
 pub struct OfficialService {
     store: Arc<dyn Store>,
-    apps: AppService,
     templates: TemplateService,
     sends: SendService,
 }
@@ -51,13 +49,11 @@ fn industry_key(caller: &Caller) -> String {
 impl OfficialService {
     pub(crate) fn new(
         store: Arc<dyn Store>,
-        apps: AppService,
         templates: TemplateService,
         sends: SendService,
     ) -> Self {
         Self {
             store,
-            apps,
             templates,
             sends,
         }
@@ -155,7 +151,7 @@ impl OfficialService {
                 "at most 64 characters",
             )));
         }
-        let app = self.apps.get(&caller.appid).await?;
+        let app = &caller.app;
         let single = Single {
             openid,
             rendered,

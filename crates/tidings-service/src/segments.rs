@@ -65,7 +65,7 @@ impl SegmentService {
     ) -> Result<SendRecord, ServiceError> {
         let app = self.apps.get(appid).await?;
         crate::governance::ensure_not_banned(&app, self.clock.now())?;
-        let caller = Caller::from(&*app);
+        let caller = Caller::from(&app);
         let template = self.templates.get_own(&caller, &new.template_id).await?;
         let mut spec = new.spec;
         let audience = spec

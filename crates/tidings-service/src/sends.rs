@@ -66,7 +66,7 @@ impl SendService {
         require_miniprogram(caller)?;
         let openid = self.recipient(caller, &req.touser).await?;
         let template = self.templates.get_own(caller, &req.template_id).await?;
-        let app = self.apps.get(&caller.appid).await?;
+        let app = &caller.app;
         let page =
             check_page(req.page.as_deref(), &app.pages).map_err(ServiceError::InvalidPage)?;
         let rendered = render(
@@ -124,7 +124,7 @@ impl SendService {
             single.rendered.rows.iter().map(|r| r.value.as_str()),
             self.scan,
         )?;
-        let message = NewMessage {
+        let message = Arc::new(NewMessage {
             appid: caller.appid.clone(),
             openid: single.openid,
             template_id: template.template_id.clone(),
@@ -141,7 +141,7 @@ impl SendService {
             daily_limit: app.send_limit(),
             client_msg_id: single.client_msg_id,
             marketing_hits,
-        };
+        });
         // Two concurrent sends with one client_msg_id: the loser of the
         // unique index finds the winner's message on a second try.
         let outcome = match self.store.send_message(&message).await {

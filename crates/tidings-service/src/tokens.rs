@@ -56,18 +56,21 @@ pub struct IssuedToken {
     pub expires_in: i64,
 }
 
-/// The app behind a valid access token.
+/// The app behind a valid access token, as it was when the token was
+/// checked.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub appid: AppId,
     pub kind: AppKind,
+    pub app: Arc<App>,
 }
 
-impl From<&App> for Caller {
-    fn from(app: &App) -> Self {
+impl From<&Arc<App>> for Caller {
+    fn from(app: &Arc<App>) -> Self {
         Self {
             appid: app.appid.clone(),
             kind: app.kind,
+            app: Arc::clone(app),
         }
     }
 }
@@ -233,7 +236,7 @@ impl TokenService {
         if app.is_disabled() {
             return Err(ServiceError::AppDisabled);
         }
-        Ok(Caller::from(&*app))
+        Ok(Caller::from(&app))
     }
 
     async fn app(&self, record: &TokenRecord) -> Result<Arc<App>, ServiceError> {

@@ -66,7 +66,6 @@ impl PushPlan {
 pub struct WorkspaceService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
-    apps: crate::apps::AppService,
     worker: Worker,
     wake: Arc<Notify>,
     /// Pushes to at most this many employees are delivered before the answer.
@@ -92,7 +91,6 @@ impl WorkspaceService {
     pub(crate) fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
-        apps: crate::apps::AppService,
         worker: Worker,
         wake: Arc<Notify>,
         inline_limit: i64,
@@ -101,7 +99,6 @@ impl WorkspaceService {
         Self {
             store,
             clock,
-            apps,
             worker,
             wake,
             inline_limit,
@@ -210,7 +207,7 @@ impl WorkspaceService {
     /// small enough to deliver at once.
     pub async fn push(&self, caller: &Caller, req: PushRequest) -> Result<PushPlan, ServiceError> {
         workspace_only(caller)?;
-        let app = self.apps.get(&caller.appid).await?;
+        let app = &caller.app;
         crate::governance::ensure_not_banned(&app, self.clock.now())?;
         if !req.kind.eq_ignore_ascii_case("template") {
             return Err(ParseError::new("type", "must be TEMPLATE").into());

@@ -12,6 +12,7 @@ mod sends;
 mod workspace;
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
@@ -468,7 +469,7 @@ impl Store for PgStore {
     async fn insert_grant(&self, grant: &Grant) -> StoreResult<()> {
         self.pg_insert_grant(grant).await
     }
-    async fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome> {
+    async fn send_message(&self, message: &Arc<NewMessage>) -> StoreResult<SendOutcome> {
         self.pg_send_message(message).await
     }
     async fn list_messages(

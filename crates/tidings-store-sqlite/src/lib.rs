@@ -330,8 +330,8 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome> {
-        let message = message.clone();
+    async fn send_message(&self, message: &Arc<NewMessage>) -> StoreResult<SendOutcome> {
+        let message = Arc::clone(message);
         self.writer
             .write_bare(move |c| sends::send_message(c, &message))
             .await

@@ -390,7 +390,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Uses the grant, counts the send in the day's counter and stores the
     /// message, atomically: all three or none.
-    async fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome>;
+    async fn send_message(&self, message: &std::sync::Arc<NewMessage>) -> StoreResult<SendOutcome>;
     /// A user's messages, newest first, with ids below `before`; with a
     /// platform, only the workspace cards that landed on it.
     async fn list_messages(

@@ -89,7 +89,7 @@ metered! {
     fn insert_user(&self, user: &User) -> StoreResult<()>;
     fn get_user(&self, appid: &AppId, openid: &OpenId) -> StoreResult<Option<User>>;
     fn insert_grant(&self, grant: &Grant) -> StoreResult<()>;
-    fn send_message(&self, message: &NewMessage) -> StoreResult<SendOutcome>;
+    fn send_message(&self, message: &Arc<NewMessage>) -> StoreResult<SendOutcome>;
     fn list_messages(&self, appid: &AppId, openid: &OpenId, platform: Option<Platform>, before: Option<i64>, limit: u32) -> StoreResult<Vec<Message>>;
     fn messages_after(&self, appid: &AppId, openid: &OpenId, platform: Option<Platform>, after: i64, limit: u32) -> StoreResult<Vec<Message>>;
     fn mark_read(&self, appid: &AppId, openid: &OpenId, id: i64, now: Timestamp) -> StoreResult<Option<Message>>;

@@ -480,24 +480,34 @@ async fn a_send_is_all_or_nothing(db: TestDb) {
     let (_, u, g) = user_with_grant(&s, GrantKind::Payment).await;
     // The day's limit refuses the second send and leaves its grant use undone.
     assert!(matches!(
-        s.send_message(&message(&u, &g, at(1), 1)).await.unwrap(),
+        s.send_message(&message(&u, &g, at(1), 1).into())
+            .await
+            .unwrap(),
         SendOutcome::Sent { .. }
     ));
     assert_eq!(
-        s.send_message(&message(&u, &g, at(2), 1)).await.unwrap(),
+        s.send_message(&message(&u, &g, at(2), 1).into())
+            .await
+            .unwrap(),
         SendOutcome::LimitReached
     );
     let tomorrow = at(86_400);
     assert!(matches!(
-        s.send_message(&message(&u, &g, tomorrow, 1)).await.unwrap(),
+        s.send_message(&message(&u, &g, tomorrow, 1).into())
+            .await
+            .unwrap(),
         SendOutcome::Sent { .. }
     ));
     assert!(matches!(
-        s.send_message(&message(&u, &g, tomorrow, 5)).await.unwrap(),
+        s.send_message(&message(&u, &g, tomorrow, 5).into())
+            .await
+            .unwrap(),
         SendOutcome::Sent { .. }
     ));
     assert_eq!(
-        s.send_message(&message(&u, &g, tomorrow, 5)).await.unwrap(),
+        s.send_message(&message(&u, &g, tomorrow, 5).into())
+            .await
+            .unwrap(),
         SendOutcome::GrantUsedUp
     );
     let inbox = s
@@ -509,12 +519,12 @@ async fn a_send_is_all_or_nothing(db: TestDb) {
     let mut other = message(&u, &g, at(3), 5);
     other.openid = OpenId::generate();
     assert_eq!(
-        s.send_message(&other).await.unwrap(),
+        s.send_message(&other.into()).await.unwrap(),
         SendOutcome::GrantUnknown
     );
     let (_, u2, g2) = user_with_grant(&s, GrantKind::FormSubmit).await;
     assert_eq!(
-        s.send_message(&message(&u2, &g2, at(7 * 86_400), 5))
+        s.send_message(&message(&u2, &g2, at(7 * 86_400), 5).into())
             .await
             .unwrap(),
         SendOutcome::GrantUnknown
@@ -522,7 +532,7 @@ async fn a_send_is_all_or_nothing(db: TestDb) {
     let mut ghost = message(&u2, &g2, at(5), 5);
     ghost.grant = Some(tidings_engine::GrantId::parse("no-such-grant").unwrap());
     assert_eq!(
-        s.send_message(&ghost).await.unwrap(),
+        s.send_message(&ghost.into()).await.unwrap(),
         SendOutcome::GrantUnknown
     );
 }
@@ -532,7 +542,11 @@ async fn messages_list_newest_first_and_mark_read(db: TestDb) {
     let (_, u, g) = user_with_grant(&s, GrantKind::Payment).await;
     let mut ids = Vec::new();
     for i in 0..3 {
-        match s.send_message(&message(&u, &g, at(i), 100)).await.unwrap() {
+        match s
+            .send_message(&message(&u, &g, at(i), 100).into())
+            .await
+            .unwrap()
+        {
             SendOutcome::Sent { id } => ids.push(id),
             other => panic!("{other:?}"),
         }
@@ -577,15 +591,15 @@ async fn client_msg_ids_return_the_first_message(db: TestDb) {
     let mut m = message(&u, &g, at(1), 100);
     m.grant = None;
     m.client_msg_id = Some("k1".into());
-    let first = s.send_message(&m).await.unwrap();
+    let first = s.send_message(&m.clone().into()).await.unwrap();
     assert_eq!(
-        s.send_message(&m).await.unwrap(),
+        s.send_message(&m.clone().into()).await.unwrap(),
         first,
         "same key, same message"
     );
     m.client_msg_id = Some("k2".into());
     m.link_token = Some(tidings_engine::message::new_link_token(m.created_at));
-    assert_ne!(s.send_message(&m).await.unwrap(), first);
+    assert_ne!(s.send_message(&m.clone().into()).await.unwrap(), first);
     let stats = s.send_stats(1).await.unwrap();
     assert_eq!(stats.clicks, 0);
     assert_eq!(
@@ -847,7 +861,7 @@ async fn send_timelines_count_per_bucket(db: TestDb) {
     let (_, u, g) = user_with_grant(&s, GrantKind::Payment).await;
     let mut m = message(&u, &g, at(5), 100);
     m.link_token = Some(tidings_engine::message::new_link_token(m.created_at));
-    let SendOutcome::Sent { id } = s.send_message(&m).await.unwrap() else {
+    let SendOutcome::Sent { id } = s.send_message(&m.clone().into()).await.unwrap() else {
         panic!("not sent");
     };
     let stored = s

@@ -98,7 +98,7 @@ pub struct Templates {
 /// The app as the caller of the template services.
 async fn caller(state: &crate::AppState, raw: &str) -> Result<Caller, ApiError> {
     let app = state.services.apps.get(&appid(raw)?).await?;
-    Ok(Caller::from(&*app))
+    Ok(Caller::from(&app))
 }
 
 pub async fn compose(
