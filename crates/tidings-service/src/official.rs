@@ -160,6 +160,6 @@ impl OfficialService {
             grant: None,
             client_msg_id,
         };
-        self.sends.commit(caller, &app, &template, single).await
+        self.sends.commit(caller, app, &template, single).await
     }
 }

@@ -92,7 +92,7 @@ impl SendService {
             grant: Some(grant),
             client_msg_id: None,
         };
-        self.commit(caller, &app, &template, single).await
+        self.commit(caller, app, &template, single).await
     }
 
     /// The recipient of a single send: a user of the caller's app (40003).

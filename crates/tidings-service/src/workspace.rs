@@ -208,7 +208,7 @@ impl WorkspaceService {
     pub async fn push(&self, caller: &Caller, req: PushRequest) -> Result<PushPlan, ServiceError> {
         workspace_only(caller)?;
         let app = &caller.app;
-        crate::governance::ensure_not_banned(&app, self.clock.now())?;
+        crate::governance::ensure_not_banned(app, self.clock.now())?;
         if !req.kind.eq_ignore_ascii_case("template") {
             return Err(ParseError::new("type", "must be TEMPLATE").into());
         }
