@@ -20,6 +20,16 @@ impl Stats {
         self.ok as f64 / self.secs
     }
 
+    /// Two runs of one load as one.
+    pub fn merged(mut self, other: &Stats) -> Stats {
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.secs += other.secs;
+        // Both histograms have the same bounds, so adding cannot fail.
+        let _ = self.hist.add(&other.hist);
+        self
+    }
+
     /// A latency percentile in milliseconds.
     pub fn ms(&self, q: f64) -> f64 {
         self.hist.value_at_quantile(q) as f64 / 1000.0

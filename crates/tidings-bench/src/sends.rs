@@ -180,22 +180,19 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
         "## W0 / W1 ({} connections, {} s each)",
         o.connections, o.secs
     );
+    // W0 runs before W1 and again after it, and W1 is compared with both
+    // runs together: the machine's speed drifts over a minute.
     let bare = Proc::bare().await?;
     let sample = oa_body("bench00000", "x".repeat(43).as_str())
         .to_string()
         .into_bytes();
     println!("send body: {} bytes", sample.len());
-    let w0 = run(
-        Arc::new(Post {
-            url: format!("{}/send", bare.base),
-            bodies: vec![sample],
-        }),
-        o.connections,
-        o.secs,
-    )
-    .await;
-    println!("{}", w0.line("W0 bare axum"));
-    drop(bare);
+    let w0_load = Arc::new(Post {
+        url: format!("{}/send", bare.base),
+        bodies: vec![sample],
+    });
+    let w0_before = run(w0_load.clone(), o.connections, o.secs).await;
+    println!("{}", w0_before.line("W0 bare axum (before W1)"));
 
     let dir = tempfile::tempdir()?;
     let (p, url, bodies, _, _) = official(&dir, o.connections).await?;
@@ -203,7 +200,6 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     println!("Tidings idle RSS (SQLite, after setup): {idle:.1} MB");
     let oa = run(Arc::new(Post { url, bodies }), o.connections, o.secs).await;
     println!("{}", oa.line("W1 official-account send"));
-    print_ratio("W1/W0 (official account)", &oa, &w0);
 
     // Mini program: three sends per prepared prepay_id.
     let (appid, token, users) = app(&p, "miniprogram", o.connections).await?;
@@ -233,6 +229,11 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     )
     .await;
     println!("{}", mini.line("W1 mini-program send (with grants)"));
+    let w0_after = run(w0_load, o.connections, o.secs).await;
+    println!("{}", w0_after.line("W0 bare axum (after W1)"));
+    let w0 = w0_before.merged(&w0_after);
+    println!("{}", w0.line("W0 bare axum (both runs)"));
+    print_ratio("W1/W0 (official account)", &oa, &w0);
     print_ratio("W1/W0 (mini program)", &mini, &w0);
     let (rss, peak) = p.rss_mb();
     println!("Tidings RSS after W1: {rss:.1} MB (peak {peak:.1} MB)");
