@@ -65,3 +65,46 @@ pub async fn read_json<T: DeserializeOwned>(req: axum::extract::Request) -> Resu
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Outer {
+        inner: Inner,
+    }
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Inner {
+        n: u32,
+    }
+
+    fn request(body: &'static str) -> axum::extract::Request {
+        axum::extract::Request::new(axum::body::Body::from(body))
+    }
+
+    /// A valid body parses in one pass; a refused one still names the
+    /// field at fault, however deep.
+    #[tokio::test]
+    async fn refused_bodies_name_the_field_at_fault() {
+        let ok: Outer = read_json(request(r#"{"inner": {"n": 7}}"#)).await.unwrap();
+        assert_eq!(
+            ok,
+            Outer {
+                inner: Inner { n: 7 }
+            }
+        );
+        match read_json::<Outer>(request(r#"{"inner": {"n": "seven"}}"#)).await {
+            Err(BodyError::Invalid { path, reason }) => {
+                assert_eq!(path, "inner.n");
+                assert!(reason.contains("invalid type"), "{reason}");
+            }
+            other => panic!("expected an invalid field, got {other:?}"),
+        }
+        assert!(matches!(
+            read_json::<Outer>(request("{not json")).await,
+            Err(BodyError::Malformed(_))
+        ));
+    }
+}
