@@ -32,8 +32,13 @@ enum Command {
     W2(Opts),
     /// W3: inbox reads under a concurrent W1 load.
     W3(Opts),
-    /// (internal) A bare axum server answering JSON POSTs.
-    Bare { port: u16 },
+    /// (internal) A bare axum server answering JSON POSTs; with `--log`,
+    /// each answered once its body is synced to that file.
+    Bare {
+        port: u16,
+        #[arg(long)]
+        log: Option<std::path::PathBuf>,
+    },
     /// (internal) Tidings itself, as `tidings serve`.
     Serve,
 }
@@ -57,7 +62,7 @@ pub struct Opts {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Bare { port } => bare::serve(port),
+        Command::Bare { port, log } => bare::serve(port, log),
         Command::Serve => server::serve_tidings(),
         Command::All(o) => runtime().block_on(async {
             sends::w1(&o).await?;

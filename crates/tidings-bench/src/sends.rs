@@ -235,6 +235,21 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     println!("{}", w0.line("W0 bare axum (both runs)"));
     print_ratio("W1/W0 (official account)", &oa, &w0);
     print_ratio("W1/W0 (mini program)", &mini, &w0);
+    // For the analysis only: what a durable answer costs without a database.
+    let durable = Proc::bare_durable(&dir.path().join("w0.log")).await?;
+    let w0d = run(
+        Arc::new(Post {
+            url: format!("{}/send", durable.base),
+            bodies: vec![oa_body("bench00000", "x".repeat(43).as_str())
+                .to_string()
+                .into_bytes()],
+        }),
+        o.connections,
+        o.secs,
+    )
+    .await;
+    println!("{}", w0d.line("W0-durable (bare axum, group-synced log)"));
+    print_ratio("W1/W0-durable (official account)", &oa, &w0d);
     let (rss, peak) = p.rss_mb();
     println!("Tidings RSS after W1: {rss:.1} MB (peak {peak:.1} MB)");
     Ok(())

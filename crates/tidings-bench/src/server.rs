@@ -53,6 +53,16 @@ impl Proc {
         Self::ready(child, port, "/send").await
     }
 
+    /// The bare server, each answer after its body is synced to `log`.
+    pub async fn bare_durable(log: &std::path::Path) -> anyhow::Result<Self> {
+        let port = port();
+        let child = Command::new(std::env::current_exe()?)
+            .args(["bare", &port.to_string(), "--log"])
+            .arg(log)
+            .spawn()?;
+        Self::ready(child, port, "/send").await
+    }
+
     async fn ready(child: Child, port: u16, path: &str) -> anyhow::Result<Self> {
         let base = format!("http://127.0.0.1:{port}");
         let client = reqwest::Client::new();
