@@ -189,7 +189,7 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     println!("send body: {} bytes", sample.len());
     let w0_load = Arc::new(Post {
         url: format!("{}/send", bare.base),
-        bodies: vec![sample],
+        bodies: vec![sample.clone()],
     });
     let w0_before = run(w0_load.clone(), o.connections, o.secs).await;
     println!("{}", w0_before.line("W0 bare axum (before W1)"));
@@ -240,9 +240,7 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     let w0d = run(
         Arc::new(Post {
             url: format!("{}/send", durable.base),
-            bodies: vec![oa_body("bench00000", "x".repeat(43).as_str())
-                .to_string()
-                .into_bytes()],
+            bodies: vec![sample],
         }),
         o.connections,
         o.secs,

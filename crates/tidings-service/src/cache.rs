@@ -1,6 +1,7 @@
-//! What a node caches (shared, so that a hit copies nothing): apps by appid, token records by hash, and the users
-//! known to exist. Entries are dropped on every local change and live at most
-//! `ttl`, which bounds how long a change made on another node goes unseen.
+//! What a node caches: apps by appid (shared, so that a hit copies
+//! nothing), token records by hash, and the users known to exist. Entries
+//! are dropped on every local change and live at most `ttl`, which bounds
+//! how long a change made on another node goes unseen.
 
 use std::sync::Arc;
 use std::time::Duration;

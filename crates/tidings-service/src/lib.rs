@@ -136,7 +136,8 @@ impl Services {
         let marketing_scan = config.marketing_scan;
         let hub = InboxHub::default();
         let wake = Arc::new(tokio::sync::Notify::new());
-        let tokens = TokenService::init(store.clone(), clock.clone(), cache, config).await?;
+        let tokens =
+            TokenService::init(store.clone(), clock.clone(), cache, apps.clone(), config).await?;
         let library = LibraryService::init(store.clone()).await?;
         let templates =
             TemplateService::new(store.clone(), clock.clone(), library.clone(), cache_ttl);

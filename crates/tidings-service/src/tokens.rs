@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use rand::RngCore;
 use tidings_engine::{
-    AccessToken, App, AppId, AppKind, AppSecret, Clock, TokenLane, TokenRecord, TokenStatus,
+    AccessToken, App, AppId, AppSecret, Clock, TokenLane, TokenRecord, TokenStatus,
 };
 use tidings_store::{DailyLimit, IssueOutcome, IssueToken, Store, StoreResult};
 
+use crate::apps::AppService;
 use crate::cache::Caches;
 use crate::limiter::FailureLimiter;
 use crate::{ServiceConfig, ServiceError};
@@ -57,21 +58,25 @@ pub struct IssuedToken {
 }
 
 /// The app behind a valid access token, as it was when the token was
-/// checked.
+/// checked (`caller.appid`, `caller.kind` and the rest are the app's).
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub appid: AppId,
-    pub kind: AppKind,
     pub app: Arc<App>,
 }
 
 impl From<&Arc<App>> for Caller {
     fn from(app: &Arc<App>) -> Self {
         Self {
-            appid: app.appid.clone(),
-            kind: app.kind,
             app: Arc::clone(app),
         }
+    }
+}
+
+impl std::ops::Deref for Caller {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.app
     }
 }
 
@@ -80,6 +85,7 @@ pub struct TokenService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     cache: Caches,
+    apps: AppService,
     config: ServiceConfig,
     stable_key: Arc<[u8]>,
     failures: Arc<FailureLimiter>,
@@ -90,6 +96,7 @@ impl TokenService {
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         cache: Caches,
+        apps: AppService,
         config: ServiceConfig,
     ) -> StoreResult<Self> {
         let mut fresh = [0u8; 32];
@@ -105,6 +112,7 @@ impl TokenService {
             store,
             clock,
             cache,
+            apps,
             config,
             stable_key: stable_key.into(),
             failures,
@@ -239,18 +247,12 @@ impl TokenService {
         Ok(Caller::from(&app))
     }
 
+    /// The token's app; a token whose app is gone is invalid.
     async fn app(&self, record: &TokenRecord) -> Result<Arc<App>, ServiceError> {
-        if let Some(app) = self.cache.apps.get(&record.appid) {
-            return Ok(app);
-        }
-        let app = Arc::new(
-            self.store
-                .get_app(&record.appid)
-                .await?
-                .ok_or(ServiceError::TokenInvalid)?,
-        );
-        self.cache.apps.insert(app.appid.clone(), app.clone());
-        Ok(app)
+        self.apps.get(&record.appid).await.map_err(|e| match e {
+            ServiceError::NotFound(_) => ServiceError::TokenInvalid,
+            other => other,
+        })
     }
 
     /// Brute-force guard first, then the appid, then the secret.
