@@ -31,28 +31,69 @@ struct Post {
 impl Request for Post {
     async fn send(&self, client: &reqwest::Client, conn: usize, _: u64) -> bool {
         let body = self.bodies[conn % self.bodies.len()].clone();
-        match client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
+        post(client, &self.url, body).await
+    }
+}
+
+/// Posts `body` as JSON; whether the answer is a success (a WeChat
+/// `errcode` of 0, or W0's answer). Both W0 and W1 check it the same way.
+async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>) -> bool {
+    match client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+    {
+        Ok(r) => r
+            .bytes()
             .await
-        {
-            Ok(r) => r.bytes().await.is_ok_and(|b| {
-                b.starts_with(b"{\"errcode\":0") || b.windows(10).any(|w| w == b"\"msgid\":1}")
-            }),
-            Err(_) => false,
-        }
+            .is_ok_and(|b| b.starts_with(b"{\"errcode\":0")),
+        Err(_) => false,
     }
 }
 
 /// A mini-program send using the connection's prepared prepay ids, three
-/// sends each.
+/// sends each. Its body is built as W0's is sent: bytes made before the
+/// load, the prepay id put between them.
 struct MiniSend {
     url: String,
-    template: String,
-    users: Vec<String>,
+    /// Each connection's body before and after the prepay id.
+    bodies: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Each connection's prepay ids, as JSON strings.
     grants: Vec<Vec<String>>,
+}
+
+impl MiniSend {
+    fn new(url: String, template: &str, users: &[String], grants: Vec<Vec<String>>) -> Self {
+        const MARK: &str = "prepay-id-goes-here";
+        let bodies = users
+            .iter()
+            .map(|u| {
+                let body = json!({"touser": u, "template_id": template, "form_id": MARK,
+                                  "data": {"keyword1": {"value": "TIT造舰厂"}, "keyword2": {"value": "2026年11月21日"},
+                                           "keyword3": {"value": "咖啡"}}})
+                .to_string();
+                let (before, after) = body
+                    .split_once(&format!("\"{MARK}\""))
+                    .expect("the mark is in the body");
+                (before.as_bytes().to_vec(), after.as_bytes().to_vec())
+            })
+            .collect();
+        let grants = grants
+            .into_iter()
+            .map(|ids| {
+                ids.iter()
+                    .map(|id| Value::from(id.as_str()).to_string())
+                    .collect()
+            })
+            .collect();
+        Self {
+            url,
+            bodies,
+            grants,
+        }
+    }
 }
 
 impl Request for MiniSend {
@@ -61,13 +102,9 @@ impl Request for MiniSend {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             return false;
         };
-        let body = json!({"touser": self.users[conn], "template_id": self.template, "form_id": grant,
-                          "data": {"keyword1": {"value": "TIT造舰厂"}, "keyword2": {"value": "2026年11月21日"},
-                                   "keyword3": {"value": "咖啡"}}});
-        match client.post(&self.url).json(&body).send().await {
-            Ok(r) => r.json::<Value>().await.is_ok_and(|v| v["errcode"] == 0),
-            Err(_) => false,
-        }
+        let (before, after) = &self.bodies[conn];
+        let body = [before.as_slice(), grant.as_bytes(), after.as_slice()].concat();
+        post(client, &self.url, body).await
     }
 }
 
@@ -215,15 +252,15 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
         ((oa.rate() * o.secs as f64 * 1.3) / 3.0 / o.connections as f64).ceil() as usize + 1;
     let grants = prepare_grants(&p, &appid, &users, per_conn).await?;
     let mini = run(
-        Arc::new(MiniSend {
-            url: format!(
+        Arc::new(MiniSend::new(
+            format!(
                 "{}/cgi-bin/message/wxopen/template/send?access_token={token}",
                 p.base
             ),
-            template,
-            users,
+            &template,
+            &users,
             grants,
-        }),
+        )),
         o.connections,
         o.secs,
     )
