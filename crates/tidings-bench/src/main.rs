@@ -57,10 +57,20 @@ pub struct Opts {
     /// A PostgreSQL server for the PostgreSQL runs (skipped without).
     #[arg(long, env = "TIDINGS_BENCH_PG_URL")]
     pg: Option<String>,
+    /// For the analysis: the load generator on CPU 0 and the servers this
+    /// binary starts on CPU 1, so that no load shares a server's core
+    /// (PostgreSQL is not pinned).
+    #[arg(long)]
+    pin: bool,
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::All(o) | Command::W1(o) | Command::W2(o) | Command::W3(o) = &cli.command {
+        if o.pin {
+            server::pin_load_generator()?;
+        }
+    }
     match cli.command {
         Command::Bare { port, log } => bare::serve(port, log),
         Command::Serve => server::serve_tidings(),

@@ -1,7 +1,9 @@
 //! Child processes: Tidings (this binary in `serve` mode, which runs
 //! `tidings serve`) and the bare server; their memory from /proc.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 pub const ADMIN_KEY: &str = "bench-admin-key-0123456789";
@@ -13,6 +15,46 @@ pub fn serve_tidings() -> anyhow::Result<()> {
         .enable_all()
         .build()?
         .block_on(tidings::cli::run(cli))
+}
+
+/// Whether the servers run on CPU 1, the load generator on CPU 0 (`--pin`).
+static PINNED: AtomicBool = AtomicBool::new(false);
+
+/// Keeps this process (the load generator: call it before its runtime
+/// starts, so that every thread inherits it) on CPU 0, and the servers it
+/// starts from now on on CPU 1.
+pub fn pin_load_generator() -> std::io::Result<()> {
+    run_on_cpu(0)?;
+    PINNED.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Keeps the calling thread, and the threads it starts, on `cpu`.
+fn run_on_cpu(cpu: usize) -> std::io::Result<()> {
+    // SAFETY: a zeroed `cpu_set_t` is the empty set, `CPU_SET` writes
+    // inside the set it is given, and `sched_setaffinity` reads that set.
+    let failed = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0
+    };
+    match failed {
+        true => Err(std::io::Error::last_os_error()),
+        false => Ok(()),
+    }
+}
+
+/// This binary as a child process: a server, on CPU 1 under `--pin`.
+fn server() -> std::io::Result<Command> {
+    let mut cmd = Command::new(std::env::current_exe()?);
+    if PINNED.load(Ordering::Relaxed) {
+        // SAFETY: between fork and exec the hook makes one system call and
+        // allocates nothing.
+        unsafe {
+            cmd.pre_exec(|| run_on_cpu(1));
+        }
+    }
+    Ok(cmd)
 }
 
 /// A free local port.
@@ -32,7 +74,7 @@ impl Proc {
     /// Tidings on `database_url`, with the worker's chunk size.
     pub async fn tidings(database_url: &str, chunk: u32) -> anyhow::Result<Self> {
         let port = port();
-        let child = Command::new(std::env::current_exe()?)
+        let child = server()?
             .arg("serve")
             .env("TIDINGS_LISTEN", format!("127.0.0.1:{port}"))
             .env("TIDINGS_DATABASE_URL", database_url)
@@ -47,16 +89,14 @@ impl Proc {
 
     pub async fn bare() -> anyhow::Result<Self> {
         let port = port();
-        let child = Command::new(std::env::current_exe()?)
-            .args(["bare", &port.to_string()])
-            .spawn()?;
+        let child = server()?.args(["bare", &port.to_string()]).spawn()?;
         Self::ready(child, port, "/send").await
     }
 
     /// The bare server, each answer after its body is synced to `log`.
     pub async fn bare_durable(log: &std::path::Path) -> anyhow::Result<Self> {
         let port = port();
-        let child = Command::new(std::env::current_exe()?)
+        let child = server()?
             .args(["bare", &port.to_string(), "--log"])
             .arg(log)
             .spawn()?;
