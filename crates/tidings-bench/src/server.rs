@@ -1,5 +1,6 @@
 //! Child processes: Tidings (this binary in `serve` mode, which runs
-//! `tidings serve`) and the bare server; their memory from /proc.
+//! `tidings serve`) and the bare server; their memory from /proc; with
+//! `--pin`, the core they run on apart from the load generator's.
 
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
