@@ -23,6 +23,18 @@ fn oa_body(touser: &str, template: &str) -> Value {
     })
 }
 
+/// A mini-program send body using prepay id `grant`.
+fn mini_body(touser: &str, template: &str, grant: &str) -> Value {
+    json!({
+        "touser": touser, "template_id": template, "form_id": grant,
+        "data": {
+            "keyword1": {"value": "TIT造舰厂"},
+            "keyword2": {"value": "2026年11月21日"},
+            "keyword3": {"value": "咖啡"}
+        }
+    })
+}
+
 struct Post {
     url: String,
     bodies: Vec<Vec<u8>>,
@@ -70,10 +82,7 @@ impl MiniSend {
         let bodies = users
             .iter()
             .map(|u| {
-                let body = json!({"touser": u, "template_id": template, "form_id": MARK,
-                                  "data": {"keyword1": {"value": "TIT造舰厂"}, "keyword2": {"value": "2026年11月21日"},
-                                           "keyword3": {"value": "咖啡"}}})
-                .to_string();
+                let body = mini_body(u, template, MARK).to_string();
                 let (before, after) = body
                     .split_once(&format!("\"{MARK}\""))
                     .expect("the mark is in the body");

@@ -39,10 +39,10 @@ fn run_on_cpu(cpu: usize) -> std::io::Result<()> {
         libc::CPU_SET(cpu, &mut set);
         libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0
     };
-    match failed {
-        true => Err(std::io::Error::last_os_error()),
-        false => Ok(()),
+    if failed {
+        return Err(std::io::Error::last_os_error());
     }
+    Ok(())
 }
 
 /// This binary as a child process: a server, on CPU 1 under `--pin`.
