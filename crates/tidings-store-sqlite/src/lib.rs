@@ -332,8 +332,9 @@ impl Store for SqliteStore {
 
     async fn send_message(&self, message: &Arc<NewMessage>) -> StoreResult<SendOutcome> {
         let message = Arc::clone(message);
+        let encoded = sends::Encoded::of(&message);
         self.writer
-            .write_bare(move |c| sends::send_message(c, &message))
+            .write_bare(move |c| sends::send_message(c, &message, &encoded))
             .await
     }
 
