@@ -2,8 +2,8 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use tidings_engine::{
-    AppId, Grant, LibraryTitle, Message, OpenId, Platform, Template, TemplateId, Timestamp,
-    TitleId, User,
+    AppId, Grant, GrantId, LibraryTitle, Message, OpenId, Platform, Template, TemplateId,
+    Timestamp, TitleId, User,
 };
 use tidings_store::rows::{
     grant_refusal, message_data, message_event, platform_pattern, read_event, single_spec,
@@ -237,8 +237,9 @@ impl Encoded {
     }
 }
 
-/// Runs in the writer's transaction as a bare job: every check comes
-/// before the first write, so a refusal leaves nothing to undo.
+/// Runs in the writer's transaction as a bare job, so a refusal leaves
+/// nothing behind: the grant's use, the one write before the last check,
+/// is given back when that check refuses.
 pub(crate) fn send_message(
     c: &Connection,
     m: &NewMessage,
@@ -260,31 +261,19 @@ pub(crate) fn send_message(
         }
     }
     if let Some(grant) = &m.grant {
-        let stored = c
-            .prepare_cached(
-                "SELECT appid, openid, remaining, expires_at FROM grants WHERE grant_id = ?1",
-            )
-            .map_err(backend)?
-            .query_row([grant.as_str()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
-            .optional()
-            .map_err(backend)?;
-        if let Some(refusal) = grant_refusal(stored, m) {
+        if let Some(refusal) = use_grant(c, m, grant)? {
             return Ok(refusal);
         }
     }
-    if m.daily_limit == 0 {
+    // The last check; a full day gives the grant's use back.
+    if m.daily_limit == 0 || !count_send(c, m)? {
+        if let Some(grant) = &m.grant {
+            c.prepare_cached("UPDATE grants SET remaining = remaining + 1 WHERE grant_id = ?1")
+                .map_err(backend)?
+                .execute([grant.as_str()])
+                .map_err(backend)?;
+        }
         return Ok(SendOutcome::LimitReached);
-    }
-    if !count_send(c, m)? {
-        return Ok(SendOutcome::LimitReached);
-    }
-    if let Some(grant) = &m.grant {
-        c.prepare_cached("UPDATE grants SET remaining = remaining - 1 WHERE grant_id = ?1")
-            .map_err(backend)?
-            .execute([grant.as_str()])
-            .map_err(backend)?;
     }
     c.prepare_cached(
         "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at,
@@ -337,6 +326,42 @@ pub(crate) fn send_message(
         }
     }
     Ok(SendOutcome::Sent { id })
+}
+
+/// Uses one send of the message's grant, if it is the recipient's, not
+/// used up and not expired; otherwise the refusal, and nothing written.
+/// The usual case is one update by the grant's key.
+fn use_grant(c: &Connection, m: &NewMessage, grant: &GrantId) -> StoreResult<Option<SendOutcome>> {
+    let used = c
+        .prepare_cached(
+            "UPDATE grants SET remaining = remaining - 1
+             WHERE grant_id = ?1 AND appid = ?2 AND openid = ?3 AND remaining > 0 AND expires_at > ?4",
+        )
+        .map_err(backend)?
+        .execute(params![
+            grant.as_str(),
+            m.appid.as_str(),
+            m.openid.as_str(),
+            m.created_at.as_millis()
+        ])
+        .map_err(backend)?;
+    if used == 1 {
+        return Ok(None);
+    }
+    // Refused: which refusal the stored grant tells.
+    let stored = c
+        .prepare_cached(
+            "SELECT appid, openid, remaining, expires_at FROM grants WHERE grant_id = ?1",
+        )
+        .map_err(backend)?
+        .query_row([grant.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .optional()
+        .map_err(backend)?;
+    Ok(Some(
+        grant_refusal(stored, m).unwrap_or(SendOutcome::GrantUnknown),
+    ))
 }
 
 /// Counts the send in its app's day, unless the day is full: the last
