@@ -268,10 +268,7 @@ pub(crate) fn send_message(
     // The last check; a full day gives the grant's use back.
     if m.daily_limit == 0 || !count_send(c, m)? {
         if let Some(grant) = &m.grant {
-            c.prepare_cached("UPDATE grants SET remaining = remaining + 1 WHERE grant_id = ?1")
-                .map_err(backend)?
-                .execute([grant.as_str()])
-                .map_err(backend)?;
+            give_back(c, grant)?;
         }
         return Ok(SendOutcome::LimitReached);
     }
@@ -362,6 +359,15 @@ fn use_grant(c: &Connection, m: &NewMessage, grant: &GrantId) -> StoreResult<Opt
     Ok(Some(
         grant_refusal(stored, m).unwrap_or(SendOutcome::GrantUnknown),
     ))
+}
+
+/// Gives back the send [`use_grant`] took, for a send refused after it.
+fn give_back(c: &Connection, grant: &GrantId) -> StoreResult<()> {
+    c.prepare_cached("UPDATE grants SET remaining = remaining + 1 WHERE grant_id = ?1")
+        .map_err(backend)?
+        .execute([grant.as_str()])
+        .map_err(backend)?;
+    Ok(())
 }
 
 /// Counts the send in its app's day, unless the day is full: the last
