@@ -352,8 +352,7 @@ async fn send_steps<C: GenericClient>(tx: &C, m: &NewMessage) -> StoreResult<Sen
                 .await
                 .map_err(backend)?
                 .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)));
-            // Usable when read: only a concurrent send used it up.
-            return Ok(grant_refusal(stored, m).unwrap_or(SendOutcome::GrantUsedUp));
+            return Ok(grant_refusal(stored, m));
         }
     }
     let counted = tx

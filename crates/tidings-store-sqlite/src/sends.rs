@@ -356,9 +356,7 @@ fn use_grant(c: &Connection, m: &NewMessage, grant: &GrantId) -> StoreResult<Opt
         })
         .optional()
         .map_err(backend)?;
-    Ok(Some(
-        grant_refusal(stored, m).unwrap_or(SendOutcome::GrantUnknown),
-    ))
+    Ok(Some(grant_refusal(stored, m)))
 }
 
 /// Gives back the send [`use_grant`] took, for a send refused after it.

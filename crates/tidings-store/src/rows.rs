@@ -248,25 +248,21 @@ impl GrantRow {
     }
 }
 
-/// Why a grant cannot be used by `msg`, from its stored state; `None`
-/// when it can.
-pub fn grant_refusal(
-    stored: Option<(String, String, i64, i64)>,
-    msg: &NewMessage,
-) -> Option<SendOutcome> {
+/// Why the conditional update that uses a grant did not take `msg`'s
+/// grant, from the grant's stored state read after it. A grant that reads
+/// usable was used up by a concurrent send in between.
+pub fn grant_refusal(stored: Option<(String, String, i64, i64)>, msg: &NewMessage) -> SendOutcome {
     match stored {
         Some((appid, openid, remaining, expires_at))
             if appid == msg.appid.as_str() && openid == msg.openid.as_str() =>
         {
-            if remaining <= 0 {
-                Some(SendOutcome::GrantUsedUp)
-            } else if expires_at <= msg.created_at.as_millis() {
-                Some(SendOutcome::GrantUnknown)
+            if remaining > 0 && expires_at <= msg.created_at.as_millis() {
+                SendOutcome::GrantUnknown
             } else {
-                None
+                SendOutcome::GrantUsedUp
             }
         }
-        _ => Some(SendOutcome::GrantUnknown),
+        _ => SendOutcome::GrantUnknown,
     }
 }
 
