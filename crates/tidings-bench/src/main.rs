@@ -5,6 +5,7 @@
 //! in `serve` or `bare` mode); the load comes from this process.
 
 mod bare;
+mod callgrind;
 mod fanout;
 mod load;
 mod sends;
@@ -62,6 +63,10 @@ pub struct Opts {
     /// (PostgreSQL is not pinned).
     #[arg(long)]
     pin: bool,
+    /// For comparing builds: Tidings under valgrind's callgrind, and W1
+    /// reports the server's instructions per send (rates then mean nothing).
+    #[arg(long)]
+    callgrind: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +74,9 @@ fn main() -> anyhow::Result<()> {
     if let Command::All(o) | Command::W1(o) | Command::W2(o) | Command::W3(o) = &cli.command {
         if o.pin {
             server::pin_load_generator()?;
+        }
+        if o.callgrind {
+            callgrind::enable()?;
         }
     }
     match cli.command {

@@ -237,15 +237,19 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
         url: format!("{}/send", bare.base),
         bodies: vec![sample.clone()],
     });
+    crate::callgrind::take(bare.child.id())?;
     let w0_before = run(w0_load.clone(), o.connections, o.secs).await;
     println!("{}", w0_before.line("W0 bare axum (before W1)"));
+    print_instructions(&bare, "W0 bare axum", &w0_before)?;
 
     let dir = tempfile::tempdir()?;
     let (p, url, bodies, _, _) = official(&dir, o.connections).await?;
     let (idle, _) = p.rss_mb();
     println!("Tidings idle RSS (SQLite, after setup): {idle:.1} MB");
+    crate::callgrind::take(p.child.id())?;
     let oa = run(Arc::new(Post { url, bodies }), o.connections, o.secs).await;
     println!("{}", oa.line("W1 official-account send"));
+    print_instructions(&p, "W1 official-account send", &oa)?;
 
     // Mini program: three sends per prepared prepay_id.
     let (appid, token, users) = app(&p, "miniprogram", o.connections).await?;
@@ -260,6 +264,7 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     let per_conn =
         ((oa.rate() * o.secs as f64 * 1.3) / 3.0 / o.connections as f64).ceil() as usize + 1;
     let grants = prepare_grants(&p, &appid, &users, per_conn).await?;
+    crate::callgrind::take(p.child.id())?;
     let mini = run(
         Arc::new(MiniSend::new(
             format!(
@@ -275,6 +280,7 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     )
     .await;
     println!("{}", mini.line("W1 mini-program send (with grants)"));
+    print_instructions(&p, "W1 mini-program send", &mini)?;
     let w0_after = run(w0_load, o.connections, o.secs).await;
     println!("{}", w0_after.line("W0 bare axum (after W1)"));
     let w0 = w0_before.merged(&w0_after);
@@ -323,6 +329,19 @@ async fn prepare_grants(
         out.push(t.await??);
     }
     Ok(out)
+}
+
+/// Under `--callgrind`, the instructions the server ran per request of
+/// `load`.
+fn print_instructions(p: &Proc, name: &str, load: &Stats) -> anyhow::Result<()> {
+    if let Some(n) = crate::callgrind::take(p.child.id())? {
+        println!(
+            "{name}: {} instructions a request (callgrind, {} requests)",
+            n / load.ok.max(1),
+            load.ok
+        );
+    }
+    Ok(())
 }
 
 fn print_ratio(name: &str, a: &Stats, b: &Stats) {

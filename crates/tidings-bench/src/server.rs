@@ -47,7 +47,11 @@ fn run_on_cpu(cpu: usize) -> std::io::Result<()> {
 
 /// This binary as a child process: a server, on CPU 1 under `--pin`.
 fn server() -> std::io::Result<Command> {
-    let mut cmd = Command::new(std::env::current_exe()?);
+    pinned(Command::new(std::env::current_exe()?))
+}
+
+/// `cmd` on CPU 1 under `--pin`.
+fn pinned(mut cmd: Command) -> std::io::Result<Command> {
     if PINNED.load(Ordering::Relaxed) {
         // SAFETY: between fork and exec the hook makes one system call and
         // allocates nothing.
@@ -75,7 +79,7 @@ impl Proc {
     /// Tidings on `database_url`, with the worker's chunk size.
     pub async fn tidings(database_url: &str, chunk: u32) -> anyhow::Result<Self> {
         let port = port();
-        let child = server()?
+        let child = pinned(crate::callgrind::command(&std::env::current_exe()?))?
             .arg("serve")
             .env("TIDINGS_LISTEN", format!("127.0.0.1:{port}"))
             .env("TIDINGS_DATABASE_URL", database_url)
@@ -90,7 +94,9 @@ impl Proc {
 
     pub async fn bare() -> anyhow::Result<Self> {
         let port = port();
-        let child = server()?.args(["bare", &port.to_string()]).spawn()?;
+        let child = pinned(crate::callgrind::command(&std::env::current_exe()?))?
+            .args(["bare", &port.to_string()])
+            .spawn()?;
         Self::ready(child, port, "/send").await
     }
 
