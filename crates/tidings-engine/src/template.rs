@@ -197,8 +197,13 @@ impl Template {
         if offset == 1 && key == "remark" {
             return Some(self.keywords.len() + 1);
         }
-        let n: usize = key.strip_prefix("keyword")?.parse().ok()?;
-        (n >= 1 && n <= self.keywords.len() && key == format!("keyword{n}")).then(|| n - 1 + offset)
+        // Only the canonical spelling: digits, no sign, no leading zero.
+        let digits = key.strip_prefix("keyword")?;
+        if digits.starts_with('0') || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let n: usize = digits.parse().ok()?;
+        (n >= 1 && n <= self.keywords.len()).then(|| n - 1 + offset)
     }
 
     /// WeChat's official-account content:
@@ -295,6 +300,8 @@ mod tests {
         assert_eq!(t.keyword_index("keyword4"), None);
         assert_eq!(t.keyword_index("keyword0"), None);
         assert_eq!(t.keyword_index("keyword01"), None);
+        assert_eq!(t.keyword_index("keyword+1"), None);
+        assert_eq!(t.keyword_index("keyword"), None);
         assert_eq!(t.keyword_index("first"), None);
     }
 }

@@ -14,6 +14,7 @@ mod observability;
 mod openapi;
 mod platform;
 mod request_id;
+mod request_metrics;
 mod ui;
 mod wechat;
 mod workspace;
@@ -25,6 +26,8 @@ use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tidings_service::{AdminAuth, Services};
 use tower_http::catch_panic::CatchPanicLayer;
+
+use request_metrics::RequestMetrics;
 
 pub use client_ip::ClientIpSource;
 pub use platform::{AppView, SendView};
@@ -68,7 +71,10 @@ pub fn router(state: AppState) -> Router {
         .merge(Router::new().nest("/api/v1", platform::streaming_router()))
         .merge(Router::new().nest("/inbox/api", inbox::streaming_router()))
         .with_state(state)
-        .layer(axum::middleware::from_fn(observability::track))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(RequestMetrics::default()),
+            observability::track,
+        ))
         .layer(CatchPanicLayer::custom(observability::panic_response))
 }
 

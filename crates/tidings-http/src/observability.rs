@@ -18,6 +18,7 @@ use axum::Router;
 use tracing::Instrument;
 
 use crate::request_id::RequestId;
+use crate::request_metrics::RequestMetrics;
 use crate::AppState;
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -50,12 +51,17 @@ async fn metrics(State(state): crate::State) -> Response {
 
 /// Gives each request its id (the `x-request-id` header of the answer),
 /// and times and logs it under its matched route.
-pub async fn track(mut req: Request, next: Next) -> Response {
+pub async fn track(
+    State(metrics): State<Arc<RequestMetrics>>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let rid = RequestId::generate();
     req.extensions_mut().insert(rid);
     let route = req.extensions().get::<MatchedPath>().cloned();
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    let method = method_label(req.method());
+    let req_method = req.method().clone();
+    let method = method_label(&req_method);
     let span = tracing::info_span!("request", method = &*method, route, %rid);
     let start = Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
@@ -64,19 +70,7 @@ pub async fn track(mut req: Request, next: Next) -> Response {
         res.headers_mut().insert("x-request-id", v);
     }
     let status = res.status();
-    metrics::counter!(
-        "tidings_http_requests_total",
-        "method" => method.clone(),
-        "route" => route.to_owned(),
-        "status" => status_label(status),
-    )
-    .increment(1);
-    metrics::histogram!(
-        "tidings_http_request_duration_seconds",
-        "method" => method,
-        "route" => route.to_owned(),
-    )
-    .record(elapsed.as_secs_f64());
+    metrics.record(&req_method, route, status, elapsed);
     span.in_scope(|| {
         tracing::info!(
             status = status.as_u16(),
@@ -88,7 +82,7 @@ pub async fn track(mut req: Request, next: Next) -> Response {
 }
 
 /// The method as a metric label, without an allocation for the usual ones.
-fn method_label(m: &Method) -> Cow<'static, str> {
+pub(crate) fn method_label(m: &Method) -> Cow<'static, str> {
     match *m {
         Method::GET => Cow::Borrowed("GET"),
         Method::POST => Cow::Borrowed("POST"),
@@ -100,7 +94,7 @@ fn method_label(m: &Method) -> Cow<'static, str> {
 }
 
 /// The status as a metric label, without an allocation for the usual ones.
-fn status_label(s: StatusCode) -> Cow<'static, str> {
+pub(crate) fn status_label(s: StatusCode) -> Cow<'static, str> {
     match s.as_u16() {
         200 => Cow::Borrowed("200"),
         201 => Cow::Borrowed("201"),

@@ -126,6 +126,19 @@ async fn health_readiness_and_metrics(db: TestDb) {
         "{metrics}"
     );
     assert!(metrics.contains("tidings_http_request_duration_seconds_bucket"));
+    // The route's handles, registered on its first request, go on counting.
+    let tokens = |text: &str| -> f64 {
+        let key =
+            "tidings_http_requests_total{method=\"GET\",route=\"/cgi-bin/token\",status=\"200\"} ";
+        text.lines()
+            .find_map(|l| l.strip_prefix(key)?.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let before = tokens(&metrics);
+    s.access_token(&appid, &secret).await;
+    s.access_token(&appid, &secret).await;
+    let after = tokens(&s.get("/metrics").await.text().await.unwrap());
+    assert!(after >= before + 2.0, "{before} then {after}");
     let backend = match db.backend {
         common::Backend::Sqlite => "sqlite",
         common::Backend::Postgres => "postgres",
