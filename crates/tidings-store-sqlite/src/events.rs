@@ -10,14 +10,21 @@ use tidings_store::{AttemptResult, Delivery, DueDelivery, StoreResult};
 
 use crate::backend;
 
-/// Whether the app has any active webhook (skip building events if not).
+/// Whether the app has any active webhook (skip building events if not);
+/// on the writer's connection, remembered until `webhooks` changes.
 pub(crate) fn has_webhooks(c: &Connection, appid: &str) -> StoreResult<bool> {
-    c.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM webhooks WHERE appid = ?1 AND disabled_at IS NULL)",
-    )
-    .map_err(backend)?
-    .query_row([appid], |r| r.get(0))
-    .map_err(backend)
+    if let Some(answer) = crate::webhook_answers::get(c, appid) {
+        return Ok(answer);
+    }
+    let answer = c
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM webhooks WHERE appid = ?1 AND disabled_at IS NULL)",
+        )
+        .map_err(backend)?
+        .query_row([appid], |r| r.get(0))
+        .map_err(backend)?;
+    crate::webhook_answers::keep(c, appid, answer);
+    Ok(answer)
 }
 
 /// Records an event and queues its deliveries, if any webhook wants it.

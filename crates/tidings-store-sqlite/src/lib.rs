@@ -16,6 +16,7 @@ mod schema;
 mod segments;
 mod sends;
 mod syncer;
+mod webhook_answers;
 mod workspace;
 mod writer;
 
@@ -114,8 +115,12 @@ impl SqliteStore {
         conn.execute_batch(WRITER_PRAGMAS).map_err(backend)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let readers = Readers::open(&path, READERS)?;
-        let writer = Writer::start(conn, &path)
-            .map_err(|e| StoreError::Backend(format!("starting the writer thread: {e}")))?;
+        let writer = Writer::start(conn, &path, |c| {
+            if let Err(e) = webhook_answers::install(c) {
+                tracing::warn!(error = %e, "webhook answers not kept; every send reads the table");
+            }
+        })
+        .map_err(|e| StoreError::Backend(format!("starting the writer thread: {e}")))?;
         Ok(Self {
             path,
             writer,

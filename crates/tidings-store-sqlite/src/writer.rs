@@ -62,8 +62,12 @@ pub(crate) struct Writer {
 
 impl Writer {
     /// Starts the writer on `conn`, with checkpoints of `path`'s WAL
-    /// beside it.
-    pub(crate) fn start(conn: Connection, path: &Path) -> std::io::Result<Self> {
+    /// beside it; `init` runs first on the writer's thread.
+    pub(crate) fn start(
+        conn: Connection,
+        path: &Path,
+        init: impl FnOnce(&Connection) + Send + 'static,
+    ) -> std::io::Result<Self> {
         let (tx, rx) = mpsc::channel::<Msg>(MAX_BATCH * 4);
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
@@ -83,6 +87,7 @@ impl Writer {
             .spawn(move || {
                 // The whole of `hooked`, its signal with its connection.
                 let hooked = hooked;
+                init(&hooked.conn);
                 run(&hooked.conn, rx, &counter, &syncer)
             })?;
         Ok(Self {
@@ -155,6 +160,7 @@ fn in_savepoint<T>(
     let outcome = guarded_call(conn, f);
     if outcome.is_err() {
         run_cached(conn, "ROLLBACK TO job").map_err(crate::backend)?;
+        crate::webhook_answers::forget();
     }
     run_cached(conn, "RELEASE job").map_err(crate::backend)?;
     outcome
@@ -197,6 +203,7 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Msg>, commits: &AtomicU64, sync
             if let Err(e) = run_cached(conn, "ROLLBACK") {
                 tracing::error!(error = %e, "sqlite writer could not roll back a failed job");
             }
+            crate::webhook_answers::forget();
             let mut completions = completions;
             let failed = completions.pop().expect("the failed job's completion");
             for done in completions {
@@ -216,6 +223,7 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Msg>, commits: &AtomicU64, sync
             Err(e) => {
                 tracing::error!(error = %e, "sqlite commit failed; rolling back the batch");
                 let _ = run_cached(conn, "ROLLBACK");
+                crate::webhook_answers::forget();
                 for done in completions {
                     done(Err(e.to_string()));
                 }
@@ -282,7 +290,7 @@ mod tests {
              CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);",
         )
         .unwrap();
-        (Writer::start(conn, &path).unwrap(), path)
+        (Writer::start(conn, &path, |_| {}).unwrap(), path)
     }
 
     fn count(path: &Path) -> i64 {
@@ -331,6 +339,50 @@ mod tests {
         }
         assert_eq!(oks, 150);
         assert_eq!(count(&path), 150, "only the jobs answered ok are stored");
+    }
+
+    /// An answer about webhooks read inside a job that is then rolled back,
+    /// alone or beside others, is not used after it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rolled_back_webhooks_leave_no_answer_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE webhooks (id INTEGER PRIMARY KEY, appid TEXT NOT NULL, disabled_at INTEGER);",
+        )
+        .unwrap();
+        let w = Writer::start(conn, &path, |c| {
+            crate::webhook_answers::install(c).unwrap();
+        })
+        .unwrap();
+        let jobs: Vec<_> = (0..200)
+            .map(|i| {
+                let w = w.clone();
+                tokio::spawn(async move {
+                    if i % 4 == 0 {
+                        let seen = w
+                            .write(|c| {
+                                c.execute("INSERT INTO webhooks (appid) VALUES ('a')", [])
+                                    .map_err(crate::backend)?;
+                                let seen = crate::events::has_webhooks(c, "a")?;
+                                Err::<bool, _>(StoreError::Backend(format!("saw {seen}, fails")))
+                            })
+                            .await;
+                        assert_eq!(seen.unwrap_err().to_string(), "database error: saw true, fails");
+                        false
+                    } else {
+                        w.write(|c| crate::events::has_webhooks(c, "a"))
+                            .await
+                            .unwrap_or(true)
+                    }
+                })
+            })
+            .collect();
+        for j in jobs {
+            assert!(!j.await.unwrap(), "a rolled-back webhook was seen");
+        }
     }
 
     /// A bare job that fails after writing takes its transaction down with

@@ -30,6 +30,7 @@ backend_tests!(
     library_loads_once_and_pages_in_order,
     templates_are_capped_per_app,
     a_send_is_all_or_nothing,
+    events_follow_the_apps_webhooks,
     messages_list_newest_first_and_mark_read,
     client_msg_ids_return_the_first_message,
     marketing_templates_round_trip,
@@ -535,6 +536,57 @@ async fn a_send_is_all_or_nothing(db: TestDb) {
         s.send_message(&ghost.into()).await.unwrap(),
         SendOutcome::GrantUnknown
     );
+}
+
+/// A send makes events for the webhooks active when it is stored: none
+/// before the first is added, none after the last is stopped.
+async fn events_follow_the_apps_webhooks(db: TestDb) {
+    let s = store(&db).await;
+    let (a, u, g) = user_with_grant(&s, GrantKind::Payment).await;
+    let sent = |n: i64| {
+        let s = s.clone();
+        let m = message(&u, &g, at(n), 10);
+        async move {
+            assert!(matches!(
+                s.send_message(&m.into()).await.unwrap(),
+                SendOutcome::Sent { .. }
+            ));
+        }
+    };
+    sent(1).await;
+    let types = [
+        "message.accepted".to_owned(),
+        "message.delivered".to_owned(),
+    ];
+    let hook = s
+        .create_webhook(
+            &a.appid,
+            "https://example.com/hook",
+            "s3cret",
+            &types,
+            at(2),
+        )
+        .await
+        .unwrap();
+    let deliveries = |s: Arc<dyn Store>| {
+        let appid = a.appid.clone();
+        async move {
+            s.list_deliveries(&appid, hook.id, None, 100)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    assert_eq!(
+        deliveries(s.clone()).await,
+        0,
+        "the send before the webhook"
+    );
+    sent(3).await;
+    assert_eq!(deliveries(s.clone()).await, 2, "accepted and delivered");
+    assert!(s.delete_webhook(&a.appid, hook.id, at(4)).await.unwrap());
+    sent(5).await;
+    assert_eq!(deliveries(s.clone()).await, 2, "nothing after the stop");
 }
 
 async fn messages_list_newest_first_and_mark_read(db: TestDb) {
