@@ -1,5 +1,5 @@
-//! `--callgrind`: Tidings runs under valgrind's callgrind, and each W1 load
-//! reports the instructions the server ran per send. Instructions, unlike
+//! `--callgrind`: the servers run under valgrind's callgrind, and each W0
+//! and W1 load reports the instructions its server ran per request. Instructions, unlike
 //! seconds, do not drift with the machine: two builds compare on them even
 //! when the machine's speed moves by a third between runs. The load runs
 //! about fifty times slower under valgrind, so its rates mean nothing, and

@@ -63,8 +63,8 @@ pub struct Opts {
     /// (PostgreSQL is not pinned).
     #[arg(long)]
     pin: bool,
-    /// For comparing builds: Tidings under valgrind's callgrind, and W1
-    /// reports the server's instructions per send (rates then mean nothing).
+    /// For comparing builds: the servers under valgrind's callgrind, and W0
+    /// and W1 report their instructions a request (rates then mean nothing).
     #[arg(long)]
     callgrind: bool,
 }

@@ -4,13 +4,12 @@
 //! strings carry secrets (`/cgi-bin/token?secret=`) and access tokens.
 
 use std::any::Any;
-use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -60,9 +59,8 @@ pub async fn track(
     req.extensions_mut().insert(rid);
     let route = req.extensions().get::<MatchedPath>().cloned();
     let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
-    let req_method = req.method().clone();
-    let method = method_label(&req_method);
-    let span = tracing::info_span!("request", method = &*method, route, %rid);
+    let method = req.method().clone();
+    let span = tracing::info_span!("request", method = method.as_str(), route, %rid);
     let start = Instant::now();
     let mut res = next.run(req).instrument(span.clone()).await;
     let elapsed = start.elapsed();
@@ -70,7 +68,7 @@ pub async fn track(
         res.headers_mut().insert("x-request-id", v);
     }
     let status = res.status();
-    metrics.record(&req_method, route, status, elapsed);
+    metrics.record(&method, route, status, elapsed);
     span.in_scope(|| {
         tracing::info!(
             status = status.as_u16(),
@@ -79,31 +77,6 @@ pub async fn track(
         );
     });
     res
-}
-
-/// The method as a metric label, without an allocation for the usual ones.
-pub(crate) fn method_label(m: &Method) -> Cow<'static, str> {
-    match *m {
-        Method::GET => Cow::Borrowed("GET"),
-        Method::POST => Cow::Borrowed("POST"),
-        Method::PUT => Cow::Borrowed("PUT"),
-        Method::PATCH => Cow::Borrowed("PATCH"),
-        Method::DELETE => Cow::Borrowed("DELETE"),
-        _ => Cow::Owned(m.as_str().to_owned()),
-    }
-}
-
-/// The status as a metric label, without an allocation for the usual ones.
-pub(crate) fn status_label(s: StatusCode) -> Cow<'static, str> {
-    match s.as_u16() {
-        200 => Cow::Borrowed("200"),
-        201 => Cow::Borrowed("201"),
-        204 => Cow::Borrowed("204"),
-        400 => Cow::Borrowed("400"),
-        401 => Cow::Borrowed("401"),
-        404 => Cow::Borrowed("404"),
-        _ => Cow::Owned(s.as_u16().to_string()),
-    }
 }
 
 /// A handler that panicked answers 500 with no detail; the panic is logged.

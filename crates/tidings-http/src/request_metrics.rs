@@ -1,7 +1,11 @@
 //! The request metrics' handles, registered once for each method, status
 //! and route: a metric named by its labels on every request is looked up
-//! in the recorder every time (its key built, hashed and compared).
+//! in the recorder every time (its key built, hashed and compared). The
+//! labels come from bounded sets (the matched route or `unmatched`, the
+//! usual methods or `OTHER`), so neither the handles nor the series grow
+//! with what clients send.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::Duration;
@@ -9,14 +13,15 @@ use std::time::Duration;
 use axum::http::{Method, StatusCode};
 use metrics::{Counter, Histogram};
 
-use crate::observability::{method_label, status_label};
-
 /// One router's request metrics. Handles are taken from the recorder
 /// installed when the router's first request of a kind arrives.
 #[derive(Default)]
 pub struct RequestMetrics {
-    by_call: RwLock<HashMap<(Method, StatusCode), HashMap<String, Handles>>>,
+    by_call: RwLock<HashMap<(&'static str, StatusCode), ByRoute>>,
 }
+
+/// The handles of one method and status, by route.
+type ByRoute = HashMap<String, Handles>;
 
 #[derive(Clone)]
 struct Handles {
@@ -31,7 +36,7 @@ impl RequestMetrics {
             .by_call
             .read()
             .ok()
-            .and_then(|m| m.get(&(method.clone(), status))?.get(route).cloned());
+            .and_then(|m| m.get(&(method_label(method), status))?.get(route).cloned());
         let handles = known.unwrap_or_else(|| self.register(method, route, status));
         handles.requests.increment(1);
         handles.duration.record(elapsed.as_secs_f64());
@@ -42,7 +47,7 @@ impl RequestMetrics {
         let handles = Handles {
             requests: metrics::counter!(
                 "tidings_http_requests_total",
-                "method" => label.clone(),
+                "method" => label,
                 "route" => route.to_owned(),
                 "status" => status_label(status),
             ),
@@ -53,10 +58,52 @@ impl RequestMetrics {
             ),
         };
         if let Ok(mut m) = self.by_call.write() {
-            m.entry((method.clone(), status))
+            m.entry((label, status))
                 .or_default()
                 .insert(route.to_owned(), handles.clone());
         }
         handles
+    }
+}
+
+/// The method as a metric label: the usual ones by name, any other as
+/// `OTHER`.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// The status as a metric label, without an allocation for the usual ones.
+fn status_label(s: StatusCode) -> Cow<'static, str> {
+    match s.as_u16() {
+        200 => Cow::Borrowed("200"),
+        201 => Cow::Borrowed("201"),
+        204 => Cow::Borrowed("204"),
+        400 => Cow::Borrowed("400"),
+        401 => Cow::Borrowed("401"),
+        404 => Cow::Borrowed("404"),
+        _ => Cow::Owned(s.as_u16().to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whatever method a client sends, the label is one of a few.
+    #[test]
+    fn methods_label_from_a_bounded_set() {
+        assert_eq!(method_label(&Method::POST), "POST");
+        assert_eq!(method_label(&Method::HEAD), "HEAD");
+        let made_up = Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(method_label(&made_up), "OTHER");
     }
 }

@@ -370,7 +370,10 @@ mod tests {
                                 Err::<bool, _>(StoreError::Backend(format!("saw {seen}, fails")))
                             })
                             .await;
-                        assert_eq!(seen.unwrap_err().to_string(), "database error: saw true, fails");
+                        assert_eq!(
+                            seen.unwrap_err().to_string(),
+                            "database error: saw true, fails"
+                        );
                         false
                     } else {
                         w.write(|c| crate::events::has_webhooks(c, "a"))
