@@ -50,6 +50,12 @@ fn server() -> std::io::Result<Command> {
     pinned(Command::new(std::env::current_exe()?))
 }
 
+/// This binary as a measured server: under callgrind with `--callgrind`,
+/// on CPU 1 under `--pin`.
+fn measured() -> std::io::Result<Command> {
+    pinned(crate::callgrind::command(&std::env::current_exe()?))
+}
+
 /// `cmd` on CPU 1 under `--pin`.
 fn pinned(mut cmd: Command) -> std::io::Result<Command> {
     if PINNED.load(Ordering::Relaxed) {
@@ -79,7 +85,7 @@ impl Proc {
     /// Tidings on `database_url`, with the worker's chunk size.
     pub async fn tidings(database_url: &str, chunk: u32) -> anyhow::Result<Self> {
         let port = port();
-        let child = pinned(crate::callgrind::command(&std::env::current_exe()?))?
+        let child = measured()?
             .arg("serve")
             .env("TIDINGS_LISTEN", format!("127.0.0.1:{port}"))
             .env("TIDINGS_DATABASE_URL", database_url)
@@ -94,9 +100,7 @@ impl Proc {
 
     pub async fn bare() -> anyhow::Result<Self> {
         let port = port();
-        let child = pinned(crate::callgrind::command(&std::env::current_exe()?))?
-            .args(["bare", &port.to_string()])
-            .spawn()?;
+        let child = measured()?.args(["bare", &port.to_string()]).spawn()?;
         Self::ready(child, port, "/send").await
     }
 

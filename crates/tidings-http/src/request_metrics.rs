@@ -5,7 +5,6 @@
 //! usual methods or `OTHER`), so neither the handles nor the series grow
 //! with what clients send.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::Duration;
@@ -32,24 +31,26 @@ struct Handles {
 impl RequestMetrics {
     /// Counts one request and records how long it took.
     pub fn record(&self, method: &Method, route: &str, status: StatusCode, elapsed: Duration) {
-        let known = self
-            .by_call
-            .read()
-            .ok()
-            .and_then(|m| m.get(&(method_label(method), status))?.get(route).cloned());
-        let handles = known.unwrap_or_else(|| self.register(method, route, status));
-        handles.requests.increment(1);
-        handles.duration.record(elapsed.as_secs_f64());
+        let label = method_label(method);
+        let record = |h: &Handles| {
+            h.requests.increment(1);
+            h.duration.record(elapsed.as_secs_f64());
+        };
+        if let Ok(m) = self.by_call.read() {
+            if let Some(h) = m.get(&(label, status)).and_then(|r| r.get(route)) {
+                return record(h);
+            }
+        }
+        record(&self.register(label, route, status));
     }
 
-    fn register(&self, method: &Method, route: &str, status: StatusCode) -> Handles {
-        let label = method_label(method);
+    fn register(&self, label: &'static str, route: &str, status: StatusCode) -> Handles {
         let handles = Handles {
             requests: metrics::counter!(
                 "tidings_http_requests_total",
                 "method" => label,
                 "route" => route.to_owned(),
-                "status" => status_label(status),
+                "status" => status.as_u16().to_string(),
             ),
             duration: metrics::histogram!(
                 "tidings_http_request_duration_seconds",
@@ -78,19 +79,6 @@ fn method_label(m: &Method) -> &'static str {
         Method::HEAD => "HEAD",
         Method::OPTIONS => "OPTIONS",
         _ => "OTHER",
-    }
-}
-
-/// The status as a metric label, without an allocation for the usual ones.
-fn status_label(s: StatusCode) -> Cow<'static, str> {
-    match s.as_u16() {
-        200 => Cow::Borrowed("200"),
-        201 => Cow::Borrowed("201"),
-        204 => Cow::Borrowed("204"),
-        400 => Cow::Borrowed("400"),
-        401 => Cow::Borrowed("401"),
-        404 => Cow::Borrowed("404"),
-        _ => Cow::Owned(s.as_u16().to_string()),
     }
 }
 
