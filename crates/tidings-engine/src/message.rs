@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::app::{Page, Pages};
 use crate::clock::Timestamp;
 use crate::error::ParseError;
+use crate::send_data::SendData;
 use crate::template::Template;
 use crate::user::OpenId;
 use crate::{AppId, TemplateId};
@@ -59,6 +60,39 @@ pub fn render(
     color: Option<&str>,
     emphasis_keyword: Option<&str>,
 ) -> Result<Rendered, ParseError> {
+    let entries = match data {
+        None | Some(Value::Null) => Some(None.into_iter().flatten()),
+        Some(Value::Object(map)) => Some(Some(map.iter()).into_iter().flatten()),
+        Some(_) => None,
+    }
+    .map(|entries| entries.map(|(key, entry)| (key.as_str(), data_entry(key, entry))));
+    fill(template, entries, color, emphasis_keyword)
+}
+
+/// As [`render`], from `data` read straight from a request.
+pub fn render_data(
+    template: &Template,
+    data: Option<SendData>,
+    color: Option<&str>,
+    emphasis_keyword: Option<&str>,
+) -> Result<Rendered, ParseError> {
+    let entries = match data {
+        None => Some(None.into_iter().flatten()),
+        Some(d) => d.into_entries().map(|e| Some(e).into_iter().flatten()),
+    };
+    fill(template, entries, color, emphasis_keyword)
+}
+
+pub(crate) type Parts = Result<(String, Option<String>), ParseError>;
+
+/// The rows of `template` filled from `entries` (`None`: `data` is not an
+/// object); the one place where every send's data is checked.
+fn fill<K: AsRef<str>>(
+    template: &Template,
+    entries: Option<impl Iterator<Item = (K, Parts)>>,
+    color: Option<&str>,
+    emphasis_keyword: Option<&str>,
+) -> Result<Rendered, ParseError> {
     let default_color = color
         .filter(|c| !c.is_empty())
         .map(parse_color)
@@ -73,31 +107,23 @@ pub fn render(
             color: default_color.clone(),
         })
         .collect();
-    match data {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(map)) => {
-            for (key, entry) in map {
-                let i = template.keyword_index(key).ok_or_else(|| {
-                    ParseError::new(
-                        "data",
-                        format!(
-                            "{key} is not a keyword of this template (keyword1..keyword{})",
-                            rows.len()
-                        ),
-                    )
-                })?;
-                let (value, color) = data_entry(key, entry)?;
-                rows[i].value = value;
-                if let Some(c) = color {
-                    rows[i].color = Some(c);
-                }
-            }
-        }
-        Some(_) => {
-            return Err(ParseError::new(
+    let entries =
+        entries.ok_or_else(|| ParseError::new("data", "must be an object of keywordN entries"))?;
+    for (key, parts) in entries {
+        let key = key.as_ref();
+        let i = template.keyword_index(key).ok_or_else(|| {
+            ParseError::new(
                 "data",
-                "must be an object of keywordN entries",
-            ))
+                format!(
+                    "{key} is not a keyword of this template (keyword1..keyword{})",
+                    rows.len()
+                ),
+            )
+        })?;
+        let (value, color) = parts?;
+        rows[i].value = value;
+        if let Some(c) = color {
+            rows[i].color = Some(c);
         }
     }
     let emphasis = match emphasis_keyword.filter(|e| !e.is_empty()) {
@@ -131,35 +157,41 @@ pub(crate) fn check_value_length(key: &str, value: &str) -> Result<(), ParseErro
     Ok(())
 }
 
-fn data_entry(key: &str, entry: &Value) -> Result<(String, Option<String>), ParseError> {
-    let obj = entry
-        .as_object()
-        .ok_or_else(|| ParseError::new("data", format!("{key} must be an object with a value")))?;
+pub(crate) fn entry_not_an_object(key: &str) -> ParseError {
+    ParseError::new("data", format!("{key} must be an object with a value"))
+}
+
+pub(crate) fn value_not_a_string(key: &str) -> ParseError {
+    ParseError::new("data", format!("{key}.value must be a string"))
+}
+
+pub(crate) fn color_not_a_string(key: &str) -> ParseError {
+    ParseError::new("data", format!("{key}.color must be a string"))
+}
+
+/// An entry's color, checked: `None` when empty.
+pub(crate) fn entry_color(key: &str, c: &str) -> Result<Option<String>, ParseError> {
+    if c.is_empty() {
+        return Ok(None);
+    }
+    parse_color(c)
+        .map(Some)
+        .map_err(|e| ParseError::new("data", format!("{key}.color: {}", e.reason)))
+}
+
+fn data_entry(key: &str, entry: &Value) -> Parts {
+    let obj = entry.as_object().ok_or_else(|| entry_not_an_object(key))?;
     let value = match obj.get("value") {
         None | Some(Value::Null) => String::new(),
         Some(Value::String(s)) => s.clone(),
         Some(Value::Number(n)) => n.to_string(),
-        Some(_) => {
-            return Err(ParseError::new(
-                "data",
-                format!("{key}.value must be a string"),
-            ));
-        }
+        Some(_) => return Err(value_not_a_string(key)),
     };
     check_value_length(key, &value)?;
     let color = match obj.get("color") {
         None | Some(Value::Null) => None,
-        Some(Value::String(c)) if c.is_empty() => None,
-        Some(Value::String(c)) => Some(
-            parse_color(c)
-                .map_err(|e| ParseError::new("data", format!("{key}.color: {}", e.reason)))?,
-        ),
-        Some(_) => {
-            return Err(ParseError::new(
-                "data",
-                format!("{key}.color must be a string"),
-            ))
-        }
+        Some(Value::String(c)) => entry_color(key, c)?,
+        Some(_) => return Err(color_not_a_string(key)),
     };
     Ok((value, color))
 }
@@ -216,6 +248,7 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::library::builtin_library;
+    use crate::send_data::SendData;
     use crate::template::Template;
 
     /// A template of three keywords of the library's second title.
@@ -285,6 +318,49 @@ pub(crate) mod tests {
         assert!(
             render(&t, None, None, None).is_ok(),
             "an empty template is allowed"
+        );
+    }
+
+    /// `data` read straight from a request's text renders exactly as the
+    /// same text read as a JSON tree: the same rows, or the same refusal.
+    #[test]
+    fn data_read_from_the_request_renders_as_the_json_tree_does() {
+        let t = template();
+        let bodies = [
+            r##"null"##,
+            r##"{}"##,
+            r##"{"keyword2": {"value": "2016年6月6日"}, "keyword1": {"value": "厂", "color": "#173177"}}"##,
+            r##"{"keyword1": {"value": 12}, "keyword2": {"value": -3.5e2}, "keyword3": {"value": null}}"##,
+            r##"{"keyword1": {"value": "a"}, "keyword1": {"value": "b"}}"##,
+            r##"{"keyword1": {"value": "a", "color": "", "extra": [1, {"x": 2}]}}"##,
+            r##"{"keyword1": {}}"##,
+            r##"{"keyword4": {"value": "x"}}"##,
+            r##"{"keyword3": "x", "keyword1": {"value": ["x"]}}"##,
+            r##"{"keyword1": {"value": true}}"##,
+            r##"{"keyword1": {"value": "x", "color": "red"}}"##,
+            r##"{"keyword1": {"value": "x", "color": 7}}"##,
+            r##"{"keyword1": {"value": "x", "color": {"c": 1}}}"##,
+            r##"{"keyword1": 5}"##,
+            r##"{"keyword1": null}"##,
+            r##"[1, 2]"##,
+            r##""text""##,
+            r##"3"##,
+            r##"false"##,
+        ];
+        let long = format!(
+            r#"{{"keyword1": {{"value": "{}", "color": "x"}}}}"#,
+            "长".repeat(201)
+        );
+        for body in bodies.iter().copied().chain([long.as_str()]) {
+            let tree: Value = serde_json::from_str(body).unwrap();
+            let read: Option<SendData> = serde_json::from_str(body).unwrap();
+            let expected = render(&t, Some(&tree), Some("#000000"), None);
+            let got = render_data(&t, read, Some("#000000"), None);
+            assert_eq!(got, expected, "{body}");
+        }
+        assert_eq!(
+            render_data(&t, None, None, None),
+            render(&t, None, None, None)
         );
     }
 

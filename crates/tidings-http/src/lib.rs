@@ -25,7 +25,6 @@ use std::time::Duration;
 use axum::Router;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tidings_service::{AdminAuth, Services};
-use tower_http::catch_panic::CatchPanicLayer;
 
 use request_metrics::RequestMetrics;
 
@@ -53,7 +52,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     let state = Arc::new(state);
     Router::new()
-        .nest("/cgi-bin", wechat::router())
+        .merge(wechat::router())
         .nest("/api/v1", platform::router())
         .nest("/openapi", openapi::router())
         .nest("/v2/template/message", marketing::router())
@@ -75,7 +74,6 @@ pub fn router(state: AppState) -> Router {
             Arc::new(RequestMetrics::default()),
             observability::track,
         ))
-        .layer(CatchPanicLayer::custom(observability::panic_response))
 }
 
 pub(crate) type State = axum::extract::State<Arc<AppState>>;

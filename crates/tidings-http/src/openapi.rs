@@ -33,7 +33,7 @@ struct CloudSend {
     template_id: String,
     page: Option<String>,
     form_id: Option<String>,
-    data: Option<serde_json::Value>,
+    data: Option<tidings_engine::SendData>,
     emphasis_keyword: Option<String>,
 }
 

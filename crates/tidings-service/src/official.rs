@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use tidings_engine::message::{check_url, render};
+use tidings_engine::message::{check_url, render_data};
 use tidings_engine::official::{industry, oa_title, OaTitle};
 use tidings_engine::template::MAX_TEMPLATES_PER_APP;
-use tidings_engine::{AppKind, MiniProgramTarget, ParseError, Template, TitleId};
+use tidings_engine::{AppKind, MiniProgramTarget, ParseError, SendData, Template, TitleId};
 use tidings_store::Store;
 
 use crate::sends::{SendService, Single};
@@ -22,7 +22,7 @@ pub struct OaSendRequest {
     pub template_id: String,
     pub url: Option<String>,
     pub miniprogram: Option<MiniProgramTarget>,
-    pub data: Option<serde_json::Value>,
+    pub data: Option<SendData>,
     pub client_msg_id: Option<String>,
 }
 
@@ -143,7 +143,7 @@ impl OfficialService {
             .transpose()
             .map_err(ServiceError::InvalidData)?;
         let rendered =
-            render(&template, req.data.as_ref(), None, None).map_err(ServiceError::InvalidData)?;
+            render_data(&template, req.data, None, None).map_err(ServiceError::InvalidData)?;
         let client_msg_id = req.client_msg_id.filter(|c| !c.is_empty());
         if client_msg_id.as_ref().is_some_and(|c| c.len() > 64) {
             return Err(ServiceError::InvalidData(ParseError::new(

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use tidings_engine::message::{check_page, new_link_token, render};
-use tidings_engine::{App, Clock, GrantId, OpenId, Rendered, Template};
+use tidings_engine::message::{check_page, new_link_token, render_data};
+use tidings_engine::{App, Clock, GrantId, OpenId, Rendered, SendData, Template};
 use tidings_store::{NewMessage, SendOutcome, Store};
 
 use crate::apps::AppService;
@@ -20,7 +20,7 @@ pub struct SendRequest {
     pub template_id: String,
     pub page: Option<String>,
     pub form_id: Option<String>,
-    pub data: Option<serde_json::Value>,
+    pub data: Option<SendData>,
     pub color: Option<String>,
     pub emphasis_keyword: Option<String>,
 }
@@ -69,9 +69,9 @@ impl SendService {
         let app = &caller.app;
         let page =
             check_page(req.page.as_deref(), &app.pages).map_err(ServiceError::InvalidPage)?;
-        let rendered = render(
+        let rendered = render_data(
             &template,
-            req.data.as_ref(),
+            req.data,
             req.color.as_deref(),
             req.emphasis_keyword.as_deref(),
         )

@@ -185,7 +185,7 @@ pub struct SendBody {
     template_id: String,
     url: Option<String>,
     miniprogram: Option<MiniProgramTarget>,
-    data: Option<serde_json::Value>,
+    data: Option<tidings_engine::SendData>,
     client_msg_id: Option<String>,
 }
 

@@ -16,7 +16,7 @@ pub struct SendBody {
     template_id: String,
     page: Option<String>,
     form_id: Option<String>,
-    data: Option<serde_json::Value>,
+    data: Option<tidings_engine::SendData>,
     color: Option<String>,
     emphasis_keyword: Option<String>,
 }

@@ -1,0 +1,244 @@
+//! A single send's `data` (`{"keyword1": {"value": "...", "color":
+//! "#173177"}, ...}`), read straight from the request body into what
+//! rendering needs, with no JSON tree built on the way. Reading never
+//! refuses a shape: what is wrong is kept, and [`crate::message::render`]
+//! refuses it with the same message whatever the source of the data.
+
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::message::{
+    check_value_length, color_not_a_string, entry_color, entry_not_an_object, value_not_a_string,
+    Parts,
+};
+
+/// The `data` object's entries, by key as a JSON object keeps them (sorted,
+/// the last of a repeated key winning); `None` when it is not an object.
+/// Null reads as an object with no entries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendData(pub(crate) Option<Vec<(String, Entry)>>);
+
+/// One keyword's entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Entry {
+    /// An object: its `value` (empty when absent or null) and `color`.
+    Object { value: Field, color: Field },
+    /// Anything else.
+    NotAnObject,
+}
+
+/// A field of an entry, as it was sent.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Field {
+    /// Absent or null.
+    #[default]
+    Missing,
+    /// A string.
+    Text(String),
+    /// A number, as its JSON text (a `value` takes one, a `color` not).
+    Number(String),
+    /// A boolean, array or object.
+    Other,
+}
+
+impl SendData {
+    /// From a JSON value, as a stored or built request holds it.
+    pub fn from_value(v: &serde_json::Value) -> Self {
+        // Every shape of `Value` is read; none is an error.
+        Self::deserialize(v).unwrap_or(SendData(None))
+    }
+
+    /// Each entry's key with its value and color, or what is wrong with
+    /// it; `None` when `data` is not an object.
+    pub(crate) fn into_entries(self) -> Option<impl Iterator<Item = (String, Parts)>> {
+        self.0.map(|entries| {
+            entries.into_iter().map(|(key, entry)| {
+                let parts = entry.into_parts(&key);
+                (key, parts)
+            })
+        })
+    }
+}
+
+impl Entry {
+    fn into_parts(self, key: &str) -> Parts {
+        let Entry::Object { value, color } = self else {
+            return Err(entry_not_an_object(key));
+        };
+        let value = match value {
+            Field::Missing => String::new(),
+            Field::Text(s) | Field::Number(s) => s,
+            Field::Other => return Err(value_not_a_string(key)),
+        };
+        check_value_length(key, &value)?;
+        let color = match color {
+            Field::Missing => None,
+            Field::Text(c) => entry_color(key, &c)?,
+            Field::Number(_) | Field::Other => return Err(color_not_a_string(key)),
+        };
+        Ok((value, color))
+    }
+}
+
+/// Visitor methods that read each of the given scalars as `$value`.
+macro_rules! read_as {
+    ($value:expr; $($method:ident: $ty:ty),*) => {
+        $(fn $method<Er>(self, _: $ty) -> Result<Self::Value, Er> {
+            Ok($value)
+        })*
+    };
+}
+
+impl<'de> Deserialize<'de> for SendData {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Data;
+        impl<'de> Visitor<'de> for Data {
+            type Value = SendData;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of keywordN entries")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SendData, A::Error> {
+                let mut entries: Vec<(String, Entry)> = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let entry = map.next_value::<Entry>()?;
+                    entries.push((key, entry));
+                }
+                // As a JSON object holds them: by key, the last one kept.
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                let mut kept: Vec<(String, Entry)> = Vec::with_capacity(entries.len());
+                for (key, entry) in entries {
+                    match kept.last_mut() {
+                        Some(last) if last.0 == key => last.1 = entry,
+                        _ => kept.push((key, entry)),
+                    }
+                }
+                Ok(SendData(Some(kept)))
+            }
+            fn visit_unit<E>(self) -> Result<SendData, E> {
+                Ok(SendData(Some(Vec::new())))
+            }
+            fn visit_none<E>(self) -> Result<SendData, E> {
+                Ok(SendData(Some(Vec::new())))
+            }
+            read_as!(SendData(None); visit_bool: bool, visit_i64: i64, visit_u64: u64,
+                visit_f64: f64, visit_str: &str);
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SendData, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(SendData(None))
+            }
+        }
+        d.deserialize_any(Data)
+    }
+}
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct E;
+        impl<'de> Visitor<'de> for E {
+            type Value = Entry;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object with a value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry, A::Error> {
+                let (mut value, mut color) = (Field::Missing, Field::Missing);
+                while let Some(key) = map.next_key::<EntryKey>()? {
+                    match key {
+                        EntryKey::Value => value = map.next_value()?,
+                        EntryKey::Color => color = map.next_value()?,
+                        EntryKey::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Entry::Object { value, color })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Entry::NotAnObject)
+            }
+            fn visit_unit<Er>(self) -> Result<Entry, Er> {
+                Ok(Entry::NotAnObject)
+            }
+            fn visit_none<Er>(self) -> Result<Entry, Er> {
+                Ok(Entry::NotAnObject)
+            }
+            read_as!(Entry::NotAnObject; visit_bool: bool, visit_i64: i64, visit_u64: u64,
+                visit_f64: f64, visit_str: &str);
+        }
+        d.deserialize_any(E)
+    }
+}
+
+/// The key of an entry's field, read without a copy.
+enum EntryKey {
+    Value,
+    Color,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for EntryKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct K;
+        impl Visitor<'_> for K {
+            type Value = EntryKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<Er>(self, v: &str) -> Result<EntryKey, Er> {
+                Ok(match v {
+                    "value" => EntryKey::Value,
+                    "color" => EntryKey::Color,
+                    _ => EntryKey::Other,
+                })
+            }
+        }
+        d.deserialize_str(K)
+    }
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct F;
+        impl<'de> Visitor<'de> for F {
+            type Value = Field;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<Er>(self, v: &str) -> Result<Field, Er> {
+                Ok(Field::Text(v.to_owned()))
+            }
+            fn visit_string<Er>(self, v: String) -> Result<Field, Er> {
+                Ok(Field::Text(v))
+            }
+            fn visit_unit<Er>(self) -> Result<Field, Er> {
+                Ok(Field::Missing)
+            }
+            fn visit_none<Er>(self) -> Result<Field, Er> {
+                Ok(Field::Missing)
+            }
+            fn visit_i64<Er>(self, v: i64) -> Result<Field, Er> {
+                Ok(Field::Number(serde_json::Number::from(v).to_string()))
+            }
+            fn visit_u64<Er>(self, v: u64) -> Result<Field, Er> {
+                Ok(Field::Number(serde_json::Number::from(v).to_string()))
+            }
+            fn visit_f64<Er>(self, v: f64) -> Result<Field, Er> {
+                Ok(serde_json::Number::from_f64(v)
+                    .map_or(Field::Other, |n| Field::Number(n.to_string())))
+            }
+            fn visit_bool<Er>(self, _: bool) -> Result<Field, Er> {
+                Ok(Field::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Field::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Field::Other)
+            }
+        }
+        d.deserialize_any(F)
+    }
+}
