@@ -8,6 +8,7 @@ mod chunk_insert;
 mod console;
 mod events;
 mod governance;
+mod kept;
 mod marketing;
 mod migrate;
 mod queries;
@@ -339,7 +340,7 @@ impl Store for SqliteStore {
         let message = Arc::clone(message);
         let encoded = sends::Encoded::of(&message);
         self.writer
-            .write_bare(move |c| sends::send_message(c, &message, &encoded))
+            .write_bare(move |c, kept| sends::send_message(c, kept, &message, &encoded))
             .await
     }
 

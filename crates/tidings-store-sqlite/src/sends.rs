@@ -13,6 +13,7 @@ use tidings_store::rows::{
 use tidings_store::{NewMessage, SendOutcome, StoreResult, TemplateInsert};
 
 use crate::backend;
+use crate::kept::Kept;
 
 pub(crate) fn library_row(r: &Row<'_>) -> rusqlite::Result<LibraryRow> {
     Ok(LibraryRow {
@@ -237,11 +238,26 @@ impl Encoded {
     }
 }
 
+/// The statements every single send runs, kept prepared by the writer.
+const COUNT_SEND: &str = "UPDATE send_counters SET sent = sent + 1
+     WHERE appid = ?1 AND day_start = ?2 AND sent < ?3";
+const USE_GRANT: &str = "UPDATE grants SET remaining = remaining - 1
+     WHERE grant_id = ?1 AND appid = ?2 AND openid = ?3 AND remaining > 0 AND expires_at > ?4";
+const INSERT_SINGLE_SEND: &str =
+    "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks,
+                       created_at, started_at, finished_at, client_msg_id, marketing_hits)
+     VALUES (?1, 'single', ?2, ?3, ?4, 'finished', 1, 1, ?5, ?5, ?5, ?6, ?7)";
+const INSERT_SINGLE_MESSAGE: &str =
+    "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, grant_id,
+                          created_at, send_id, status, link_token, url, delivered_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'delivered', ?11, ?12, ?9)";
+
 /// Runs in the writer's transaction as a bare job, so a refusal leaves
 /// nothing behind: the grant's use, the one write before the last check,
 /// is given back when that check refuses.
 pub(crate) fn send_message(
     c: &Connection,
+    kept: &Kept<'_>,
     m: &NewMessage,
     encoded: &Encoded,
 ) -> StoreResult<SendOutcome> {
@@ -261,46 +277,46 @@ pub(crate) fn send_message(
         }
     }
     if let Some(grant) = &m.grant {
-        if let Some(refusal) = use_grant(c, m, grant)? {
+        if let Some(refusal) = use_grant(c, kept, m, grant)? {
             return Ok(refusal);
         }
     }
     // The last check; a full day gives the grant's use back.
-    if m.daily_limit == 0 || !count_send(c, m)? {
+    if m.daily_limit == 0 || !count_send(c, kept, m)? {
         if let Some(grant) = &m.grant {
             give_back(c, grant)?;
         }
         return Ok(SendOutcome::LimitReached);
     }
-    c.prepare_cached(
-        "INSERT INTO sends (appid, kind, template_id, title, spec, state, expects, oks, created_at, started_at, finished_at,
-                            client_msg_id, marketing_hits)
-         VALUES (?1, 'single', ?2, ?3, ?4, 'finished', 1, 1, ?5, ?5, ?5, ?6, ?7)",
-    )
-    .map_err(backend)?
-    .execute(params![m.appid.as_str(), m.template_id.as_str(), m.title, encoded.spec, now, m.client_msg_id, m.marketing_hits])
+    kept.with(INSERT_SINGLE_SEND, |s| {
+        s.execute(params![
+            m.appid.as_str(),
+            m.template_id.as_str(),
+            m.title,
+            encoded.spec,
+            now,
+            m.client_msg_id,
+            m.marketing_hits
+        ])
+    })
     .map_err(backend)?;
     let send_id = c.last_insert_rowid();
-    c.prepare_cached(
-        "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, grant_id, created_at,
-                               send_id, status, link_token, url, delivered_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'delivered', ?11, ?12, ?9)",
-    )
-    .map_err(backend)?
-    .execute(params![
-        m.appid.as_str(),
-        m.openid.as_str(),
-        m.template_id.as_str(),
-        m.title,
-        encoded.rows,
-        m.emphasis.map(|e| e as i64),
-        m.page,
-        m.grant.as_ref().map(|g| g.as_str()),
-        now,
-        send_id,
-        m.link_token,
-        m.url
-    ])
+    kept.with(INSERT_SINGLE_MESSAGE, |s| {
+        s.execute(params![
+            m.appid.as_str(),
+            m.openid.as_str(),
+            m.template_id.as_str(),
+            m.title,
+            encoded.rows,
+            m.emphasis.map(|e| e as i64),
+            m.page,
+            m.grant.as_ref().map(|g| g.as_str()),
+            now,
+            send_id,
+            m.link_token,
+            m.url
+        ])
+    })
     .map_err(backend)?;
     let id = c.last_insert_rowid();
     if crate::events::has_webhooks(c, m.appid.as_str())? {
@@ -328,19 +344,21 @@ pub(crate) fn send_message(
 /// Uses one send of the message's grant, if it is the recipient's, not
 /// used up and not expired; otherwise the refusal, and nothing written.
 /// The usual case is one update by the grant's key.
-fn use_grant(c: &Connection, m: &NewMessage, grant: &GrantId) -> StoreResult<Option<SendOutcome>> {
-    let used = c
-        .prepare_cached(
-            "UPDATE grants SET remaining = remaining - 1
-             WHERE grant_id = ?1 AND appid = ?2 AND openid = ?3 AND remaining > 0 AND expires_at > ?4",
-        )
-        .map_err(backend)?
-        .execute(params![
-            grant.as_str(),
-            m.appid.as_str(),
-            m.openid.as_str(),
-            m.created_at.as_millis()
-        ])
+fn use_grant(
+    c: &Connection,
+    kept: &Kept<'_>,
+    m: &NewMessage,
+    grant: &GrantId,
+) -> StoreResult<Option<SendOutcome>> {
+    let used = kept
+        .with(USE_GRANT, |s| {
+            s.execute(params![
+                grant.as_str(),
+                m.appid.as_str(),
+                m.openid.as_str(),
+                m.created_at.as_millis()
+            ])
+        })
         .map_err(backend)?;
     if used == 1 {
         return Ok(None);
@@ -372,15 +390,12 @@ fn give_back(c: &Connection, grant: &GrantId) -> StoreResult<()> {
 /// check, so a full day leaves the counter as it was. The day's first send
 /// adds its row; every other send is one update of the row by its key (an
 /// upsert with `RETURNING` costs the writer about twice as much).
-fn count_send(c: &Connection, m: &NewMessage) -> StoreResult<bool> {
+fn count_send(c: &Connection, kept: &Kept<'_>, m: &NewMessage) -> StoreResult<bool> {
     let (appid, day) = (m.appid.as_str(), m.day_start.as_millis());
-    let counted = c
-        .prepare_cached(
-            "UPDATE send_counters SET sent = sent + 1
-             WHERE appid = ?1 AND day_start = ?2 AND sent < ?3",
-        )
-        .map_err(backend)?
-        .execute(params![appid, day, m.daily_limit])
+    let counted = kept
+        .with(COUNT_SEND, |s| {
+            s.execute(params![appid, day, m.daily_limit])
+        })
         .map_err(backend)?;
     if counted == 1 {
         return Ok(true);

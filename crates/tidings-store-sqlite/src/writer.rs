@@ -26,6 +26,7 @@ use rusqlite::Connection;
 use tidings_store::{StoreError, StoreResult};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::kept::Kept;
 use crate::run_cached;
 use crate::syncer::{Completion, Group, Syncer};
 
@@ -39,7 +40,7 @@ struct Job {
     guarded: bool,
 }
 
-type RunJob = Box<dyn FnOnce(&Connection, bool) -> (bool, Completion) + Send>;
+type RunJob = Box<dyn FnOnce(&Connection, &Kept<'_>, bool) -> (bool, Completion) + Send>;
 
 /// What the writer thread receives.
 enum Msg {
@@ -108,17 +109,18 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        self.submit(f, true).await
+        self.submit(move |c, _| f(c), true).await
     }
 
-    /// As [`Writer::write`], without a savepoint: for a job that writes
-    /// nothing before it answers `Ok` with a refusal, whose only errors are
-    /// failures of the backend. Such an error rolls back the transaction it
-    /// shared (its other jobs are answered with an error).
+    /// As [`Writer::write`], without a savepoint, and with the writer's
+    /// kept statements: for a job that writes nothing before it answers
+    /// `Ok` with a refusal, whose only errors are failures of the backend.
+    /// Such an error rolls back the transaction it shared (its other jobs
+    /// are answered with an error).
     pub(crate) async fn write_bare<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&Connection, &Kept<'_>) -> StoreResult<T> + Send + 'static,
     {
         self.submit(f, false).await
     }
@@ -126,10 +128,11 @@ impl Writer {
     async fn submit<T, F>(&self, f: F, guarded: bool) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+        F: FnOnce(&Connection, &Kept<'_>) -> StoreResult<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
-        let run = Box::new(move |conn: &Connection, savepoint: bool| {
+        let run = Box::new(move |conn: &Connection, kept: &Kept<'_>, savepoint: bool| {
+            let f = move |c: &Connection| f(c, kept);
             let outcome = match savepoint {
                 true => in_savepoint(conn, f),
                 false => guarded_call(conn, f),
@@ -179,6 +182,7 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Msg>, commits: &AtomicU64, sync
     // Jobs received and not run yet: a transaction rolled back by a failed
     // job leaves the jobs after it here, for the next one.
     let mut waiting: VecDeque<Job> = VecDeque::with_capacity(MAX_BATCH);
+    let kept = Kept::new(conn);
     loop {
         if waiting.is_empty() {
             match rx.blocking_recv() {
@@ -195,7 +199,7 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Msg>, commits: &AtomicU64, sync
             waiting.clear();
             continue;
         }
-        let (completions, broke) = take_jobs(conn, &mut rx, &mut waiting, syncer);
+        let (completions, broke) = take_jobs(conn, &kept, &mut rx, &mut waiting, syncer);
         if broke {
             // The failed job may have written part of its work: the whole
             // transaction goes. It is told its own error, the jobs before
@@ -238,6 +242,7 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Msg>, commits: &AtomicU64, sync
 /// transaction (then `true`, its completion last).
 fn take_jobs(
     conn: &Connection,
+    kept: &Kept<'_>,
     rx: &mut mpsc::Receiver<Msg>,
     waiting: &mut VecDeque<Job>,
     syncer: &Syncer,
@@ -249,7 +254,7 @@ fn take_jobs(
                 break;
             };
             let savepoint = job.guarded && !completions.is_empty();
-            let (ok, done) = (job.run)(conn, savepoint);
+            let (ok, done) = (job.run)(conn, kept, savepoint);
             completions.push(done);
             if !ok && !savepoint {
                 return (completions, true);
@@ -405,13 +410,13 @@ mod tests {
                     };
                     let answer = match i % 10 {
                         0 => {
-                            w.write_bare(move |c| {
+                            w.write_bare(move |c, _| {
                                 insert(c)?;
                                 Err::<usize, _>(StoreError::Backend("fails after writing".into()))
                             })
                             .await
                         }
-                        1..=4 => w.write_bare(insert).await,
+                        1..=4 => w.write_bare(move |c, _| insert(c)).await,
                         _ => w.write(insert).await,
                     };
                     (i, answer.is_ok())

@@ -1,0 +1,72 @@
+//! Statements the writer keeps prepared for its whole life: those that
+//! every single send runs. The statement cache holds them too, but taking
+//! one out and putting it back hashes its whole SQL text twice, which costs
+//! a send more than some of its statements do.
+
+use std::cell::RefCell;
+
+use rusqlite::{Connection, Statement};
+
+/// The writer's kept statements, on its connection.
+pub(crate) struct Kept<'c> {
+    conn: &'c Connection,
+    /// By the address of their SQL text: a handful, so a scan finds one.
+    statements: RefCell<Vec<(usize, Statement<'c>)>>,
+}
+
+impl<'c> Kept<'c> {
+    pub(crate) fn new(conn: &'c Connection) -> Self {
+        Self {
+            conn,
+            statements: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` with the statement of `sql`, prepared on its first use.
+    /// Each `sql` must be one `&'static str`, named once, so that its
+    /// address stands for it.
+    pub(crate) fn with<R>(
+        &self,
+        sql: &'static str,
+        f: impl FnOnce(&mut Statement<'c>) -> rusqlite::Result<R>,
+    ) -> rusqlite::Result<R> {
+        let key = sql.as_ptr() as usize;
+        let mut statements = self.statements.borrow_mut();
+        let i = match statements.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                statements.push((key, self.conn.prepare(sql)?));
+                statements.len() - 1
+            }
+        };
+        f(&mut statements[i].1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INSERT: &str = "INSERT INTO t (v) VALUES (?1)";
+    const COUNT: &str = "SELECT count(*) FROM t WHERE v = ?1";
+
+    /// Each statement is prepared once and runs again with new parameters;
+    /// statements do not answer for one another.
+    #[test]
+    fn statements_are_prepared_once_and_run_again() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")
+            .unwrap();
+        let kept = Kept::new(&conn);
+        for v in [1, 2, 2] {
+            kept.with(INSERT, |s| s.execute([v])).unwrap();
+        }
+        let count = |v: i64| kept.with(COUNT, |s| s.query_row([v], |r| r.get::<_, i64>(0)));
+        assert_eq!((count(1).unwrap(), count(2).unwrap()), (1, 2));
+        assert_eq!(kept.statements.borrow().len(), 2);
+        // A failing run leaves its statement ready for the next.
+        assert!(kept.with(INSERT, |s| s.execute([None::<i64>])).is_err());
+        kept.with(INSERT, |s| s.execute([1])).unwrap();
+        assert_eq!(count(1).unwrap(), 2);
+    }
+}
