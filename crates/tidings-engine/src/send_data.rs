@@ -1,8 +1,9 @@
 //! A single send's `data` (`{"keyword1": {"value": "...", "color":
 //! "#173177"}, ...}`), read straight from the request body into what
 //! rendering needs, with no JSON tree built on the way. Reading never
-//! refuses a shape: what is wrong is kept, and [`crate::message::render`]
-//! refuses it with the same message whatever the source of the data.
+//! refuses a shape: what is wrong is kept, and
+//! [`crate::message::render_data`] refuses it with the same message as
+//! [`crate::message::render`] gives for the same `data` held as JSON.
 
 use std::fmt;
 
@@ -29,10 +30,9 @@ pub(crate) enum Entry {
 }
 
 /// A field of an entry, as it was sent.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Field {
     /// Absent or null.
-    #[default]
     Missing,
     /// A string.
     Text(String),
@@ -43,12 +43,6 @@ pub(crate) enum Field {
 }
 
 impl SendData {
-    /// From a JSON value, as a stored or built request holds it.
-    pub fn from_value(v: &serde_json::Value) -> Self {
-        // Every shape of `Value` is read; none is an error.
-        Self::deserialize(v).unwrap_or(SendData(None))
-    }
-
     /// Each entry's key with its value and color, or what is wrong with
     /// it; `None` when `data` is not an object.
     pub(crate) fn into_entries(self) -> Option<impl Iterator<Item = (String, Parts)>> {

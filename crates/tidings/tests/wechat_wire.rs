@@ -94,6 +94,15 @@ async fn unknown_endpoints_and_methods_stay_http_200(db: TestDb) {
     );
     let v: Value = res.json().await.unwrap();
     assert_eq!(v["errcode"], 40066);
+    // The prefix itself, with and without its slash, and any method.
+    for path in ["/cgi-bin", "/cgi-bin/"] {
+        let v: Value = s.get(path).await.json().await.unwrap();
+        assert_eq!(v["errcode"], 40066, "{path}");
+    }
+    let posted = s.http.post(s.url("/cgi-bin/no/such")).send().await.unwrap();
+    assert_eq!(posted.status(), 200);
+    let v: Value = posted.json().await.unwrap();
+    assert_eq!(v["errcode"], 40066);
     let wrong_method = s.http.delete(s.url("/cgi-bin/token")).send().await.unwrap();
     assert_eq!(wrong_method.status(), 200);
     let v: Value = wrong_method.json().await.unwrap();
