@@ -42,7 +42,10 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
                     )
                 });
             match builder.and_then(|b| b.install_recorder()) {
-                Ok(h) => Some(h),
+                Ok(h) => {
+                    start_upkeep(h.clone());
+                    Some(h)
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "metrics recorder not installed");
                     None
@@ -50,6 +53,22 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
             }
         })
         .clone()
+}
+
+/// Drains the histograms' recorded samples into their buckets every few
+/// seconds. The recorder keeps each sample until a scrape or an upkeep
+/// takes it: without this, a server nobody scrapes would hold every
+/// request's timings for ever.
+fn start_upkeep(handle: PrometheusHandle) {
+    let spawned = std::thread::Builder::new()
+        .name("metrics-upkeep".into())
+        .spawn(move || loop {
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            handle.run_upkeep();
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "metrics upkeep not started");
+    }
 }
 
 /// A running server.
