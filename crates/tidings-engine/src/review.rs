@@ -210,9 +210,16 @@ pub fn marketing_hits(text: &str) -> Vec<&'static str> {
     }
     // Masking only takes words away: a word the text does not hold cannot
     // appear in what is left of it.
+    let words = MARKETING_WORDS.into_iter().zip(held).filter(|(_, h)| *h);
+    mask_in_turn(text, words.map(|(w, _)| w))
+}
+
+/// The `words` found in `text`, each masked out before the next is looked
+/// for.
+fn mask_in_turn(text: &str, words: impl Iterator<Item = &'static str>) -> Vec<&'static str> {
     let mut rest = text.to_owned();
     let mut hits = Vec::new();
-    for (w, _) in MARKETING_WORDS.into_iter().zip(held).filter(|(_, h)| *h) {
+    for w in words {
         if rest.contains(w) {
             hits.push(w);
             rest = rest.replace(w, "\u{0}");
@@ -438,17 +445,7 @@ mod tests {
     /// overlapping words included (促销 before 大促, 折扣 before 打折).
     #[test]
     fn marketing_hits_match_masking_every_word_in_turn() {
-        fn every_word(text: &str) -> Vec<&'static str> {
-            let mut rest = text.to_owned();
-            let mut hits = Vec::new();
-            for w in MARKETING_WORDS {
-                if rest.contains(w) {
-                    hits.push(w);
-                    rest = rest.replace(w, "\u{0}");
-                }
-            }
-            hits
-        }
+        let every_word = |t: &str| mask_in_turn(t, MARKETING_WORDS.into_iter());
         let texts = [
             "",
             "您的订单已发货",
