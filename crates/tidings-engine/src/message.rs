@@ -60,12 +60,17 @@ pub fn render(
     color: Option<&str>,
     emphasis_keyword: Option<&str>,
 ) -> Result<Rendered, ParseError> {
-    let entries = match data {
-        None | Some(Value::Null) => Some(None.into_iter().flatten()),
-        Some(Value::Object(map)) => Some(Some(map.iter()).into_iter().flatten()),
+    // `None` when `data` is not an object; null reads as no entries.
+    let object = match data {
+        None | Some(Value::Null) => Some(None),
+        Some(Value::Object(map)) => Some(Some(map)),
         Some(_) => None,
-    }
-    .map(|entries| entries.map(|(key, entry)| (key.as_str(), data_entry(key, entry))));
+    };
+    let entries = object.map(|map| {
+        map.into_iter()
+            .flatten()
+            .map(|(key, entry)| (key.as_str(), data_entry(key, entry)))
+    });
     fill(template, entries, color, emphasis_keyword)
 }
 
@@ -76,10 +81,7 @@ pub fn render_data(
     color: Option<&str>,
     emphasis_keyword: Option<&str>,
 ) -> Result<Rendered, ParseError> {
-    let entries = match data {
-        None => Some(None.into_iter().flatten()),
-        Some(d) => d.into_entries().map(|e| Some(e).into_iter().flatten()),
-    };
+    let entries = data.unwrap_or_else(SendData::empty).into_entries();
     fill(template, entries, color, emphasis_keyword)
 }
 

@@ -43,6 +43,11 @@ pub(crate) enum Field {
 }
 
 impl SendData {
+    /// An object with no entries (what an absent or null `data` reads as).
+    pub(crate) fn empty() -> Self {
+        SendData(Some(Vec::new()))
+    }
+
     /// Each entry's key with its value and color, or what is wrong with
     /// it; `None` when `data` is not an object.
     pub(crate) fn into_entries(self) -> Option<impl Iterator<Item = (String, Parts)>> {
@@ -73,6 +78,12 @@ impl Entry {
         };
         Ok((value, color))
     }
+}
+
+/// Reads past every element of a sequence that is not wanted.
+fn skip_all<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<(), A::Error> {
+    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    Ok(())
 }
 
 /// Visitor methods that read each of the given scalars as `$value`.
@@ -110,15 +121,15 @@ impl<'de> Deserialize<'de> for SendData {
                 Ok(SendData(Some(kept)))
             }
             fn visit_unit<E>(self) -> Result<SendData, E> {
-                Ok(SendData(Some(Vec::new())))
+                Ok(SendData::empty())
             }
             fn visit_none<E>(self) -> Result<SendData, E> {
-                Ok(SendData(Some(Vec::new())))
+                Ok(SendData::empty())
             }
             read_as!(SendData(None); visit_bool: bool, visit_i64: i64, visit_u64: u64,
                 visit_f64: f64, visit_str: &str);
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SendData, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                skip_all(&mut seq)?;
                 Ok(SendData(None))
             }
         }
@@ -148,7 +159,7 @@ impl<'de> Deserialize<'de> for Entry {
                 Ok(Entry::Object { value, color })
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                skip_all(&mut seq)?;
                 Ok(Entry::NotAnObject)
             }
             fn visit_unit<Er>(self) -> Result<Entry, Er> {
@@ -225,7 +236,7 @@ impl<'de> Deserialize<'de> for Field {
                 Ok(Field::Other)
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                skip_all(&mut seq)?;
                 Ok(Field::Other)
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field, A::Error> {

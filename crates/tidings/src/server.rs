@@ -19,6 +19,8 @@ use crate::config::Settings;
 /// counts them).
 const TOKEN_RETENTION_SECS: i64 = 2 * 86_400;
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+/// How often histogram samples are folded into their buckets.
+const METRICS_UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// Buckets of the latency histograms, in seconds.
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -42,10 +44,7 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
                     )
                 });
             match builder.and_then(|b| b.install_recorder()) {
-                Ok(h) => {
-                    start_upkeep(h.clone());
-                    Some(h)
-                }
+                Ok(h) => Some(h),
                 Err(e) => {
                     tracing::warn!(error = %e, "metrics recorder not installed");
                     None
@@ -53,22 +52,6 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
             }
         })
         .clone()
-}
-
-/// Drains the histograms' recorded samples into their buckets every few
-/// seconds. The recorder keeps each sample until a scrape or an upkeep
-/// takes it: without this, a server nobody scrapes would hold every
-/// request's timings for ever.
-fn start_upkeep(handle: PrometheusHandle) {
-    let spawned = std::thread::Builder::new()
-        .name("metrics-upkeep".into())
-        .spawn(move || loop {
-            std::thread::sleep(std::time::Duration::from_secs(5));
-            handle.run_upkeep();
-        });
-    if let Err(e) = spawned {
-        tracing::warn!(error = %e, "metrics upkeep not started");
-    }
 }
 
 /// A running server.
@@ -80,6 +63,8 @@ pub struct Running {
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
     pruner: JoinHandle<()>,
+    /// Folds the recorded histogram samples into their buckets.
+    upkeep: Option<JoinHandle<()>>,
     worker: Option<(watch::Sender<bool>, JoinHandle<()>)>,
 }
 
@@ -90,6 +75,9 @@ impl Running {
             let _ = stop.send(());
         }
         self.pruner.abort();
+        if let Some(upkeep) = &self.upkeep {
+            upkeep.abort();
+        }
         (&mut self.task).await??;
         if let Some((stop, task)) = self.worker.take() {
             let _ = stop.send(true);
@@ -135,14 +123,12 @@ pub async fn start_with_clock(
     let worker_loop = services.worker.clone();
     let dispatcher = services.dispatcher.clone();
     let (streams_stop, streams_stopped) = watch::channel(false);
+    let metrics = settings.metrics.then(metrics_handle).flatten();
+    let upkeep = metrics.clone().map(|h| tokio::spawn(upkeep_metrics(h)));
     let state = AppState {
         services,
         admin,
-        metrics: if settings.metrics {
-            metrics_handle()
-        } else {
-            None
-        },
+        metrics,
         client_ip: settings.client_ip_source(),
         egress_ips: settings.egress_ips.clone(),
         shutdown: streams_stopped,
@@ -179,8 +165,20 @@ pub async fn start_with_clock(
         stop: Some(stop_tx),
         task,
         pruner,
+        upkeep,
         worker,
     })
+}
+
+/// The recorder keeps every histogram sample until a scrape or an upkeep
+/// folds it into its buckets: without this, a server nobody scrapes would
+/// hold every request's timings for ever.
+async fn upkeep_metrics(handle: PrometheusHandle) {
+    let mut tick = tokio::time::interval(METRICS_UPKEEP_EVERY);
+    loop {
+        tick.tick().await;
+        handle.run_upkeep();
+    }
 }
 
 async fn prune_tokens(store: Arc<dyn Store>, clock: Arc<dyn Clock>) {
