@@ -17,6 +17,7 @@ mod schema;
 mod segments;
 mod sends;
 mod syncer;
+mod wal_batch;
 mod webhook_answers;
 mod workspace;
 mod writer;
@@ -104,7 +105,7 @@ impl SqliteStore {
                 .map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
         }
         tune_library();
-        let mut conn = Connection::open(&path).map_err(backend)?;
+        let mut conn = wal_batch::open(&path).map_err(backend)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;

@@ -1,6 +1,6 @@
 //! Commits made durable beside the writer. The writer's connection runs
-//! with `synchronous = NORMAL`: its `COMMIT` appends the transaction to the
-//! WAL without waiting for the disk, and hands the group's callers to this
+//! on its own VFS (`wal_batch.rs`), where a commit's sync writes the
+//! transaction to the WAL without waiting for the disk; the writer hands the group's callers to this
 //! thread, which `fdatasync`s the WAL and only then answers them. While one
 //! group's sync waits for the disk, the writer already runs the next
 //! group; groups that queued up meanwhile share one sync. A caller is still

@@ -73,7 +73,10 @@ impl Writer {
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
         // Commits are synced by the syncer, beside the writer.
-        conn.execute_batch("PRAGMA synchronous = NORMAL;")
+        // Each commit is synced by the syncer, beside the writer: on the
+        // writer's VFS (`wal_batch.rs`) a commit's sync writes its frames
+        // and no more.
+        conn.execute_batch("PRAGMA synchronous = FULL;")
             .map_err(std::io::Error::other)?;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
@@ -289,7 +292,7 @@ mod tests {
 
     fn writer(dir: &tempfile::TempDir) -> (Writer, std::path::PathBuf) {
         let path = dir.path().join("w.db");
-        let conn = Connection::open(&path).unwrap();
+        let conn = crate::wal_batch::open(&path).unwrap();
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
              CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);",
@@ -352,7 +355,7 @@ mod tests {
     async fn rolled_back_webhooks_leave_no_answer_behind() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("w.db");
-        let conn = Connection::open(&path).unwrap();
+        let conn = crate::wal_batch::open(&path).unwrap();
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              CREATE TABLE webhooks (id INTEGER PRIMARY KEY, appid TEXT NOT NULL, disabled_at INTEGER);",
