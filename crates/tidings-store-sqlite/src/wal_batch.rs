@@ -24,8 +24,9 @@ use rusqlite::ffi;
 pub(crate) const NAME: &str = "tidings-writer";
 const C_NAME: &CStr = c"tidings-writer";
 
-/// The most bytes gathered before they are written anyway.
-const MOST: usize = 1 << 20;
+/// The most bytes gathered before they are written anyway: a group commit
+/// of single sends fits, and the room is taken once, when the file opens.
+const MOST: usize = 256 << 10;
 /// The most bytes the system VFS writes with one call (it masks a larger
 /// count to its low 17 bits).
 const MOST_A_WRITE: usize = 0x1_ffff;
@@ -130,7 +131,7 @@ unsafe extern "C" fn open_file(
         }
         (*wal).gathered = Box::into_raw(Box::new(Gathered {
             at: 0,
-            bytes: Vec::new(),
+            bytes: Vec::with_capacity(MOST),
         }));
         (*wal).base.pMethods = &METHODS;
         ffi::SQLITE_OK
@@ -176,9 +177,6 @@ unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
             at += chunk.len() as i64;
         }
         gathered.bytes.clear();
-        if gathered.bytes.capacity() > MOST {
-            gathered.bytes.shrink_to(MOST);
-        }
         rc
     }
 }
