@@ -2,9 +2,9 @@
 //! appends a commit to the WAL one frame at a time, each frame's header and
 //! page with a `write` of its own (two system calls a page, 4.6 a single
 //! send). Here the writes that follow one another are gathered in memory
-//! and written with one call when SQLite next syncs, reads, sizes,
-//! truncates or closes the file, before any other connection can be told
-//! of the frames.
+//! (up to [`MOST`] bytes) and written with one call per [`MOST_A_WRITE`]
+//! bytes when SQLite next syncs, reads, sizes, truncates or closes the
+//! file, before any other connection can be told of the frames.
 //!
 //! The writer runs with `synchronous = FULL` and `checkpoint_fullfsync`,
 //! so that SQLite syncs the WAL at each commit with `SQLITE_SYNC_NORMAL`,
@@ -189,15 +189,19 @@ unsafe extern "C" fn write(
 ) -> c_int {
     // SAFETY: SQLite passes an open file and `amount` readable bytes.
     unsafe {
-        let gathered = &mut *(*(file as *mut WalFile)).gathered;
-        let len = gathered.bytes.len();
-        let follows = offset == gathered.at + len as i64;
+        let wal = file as *mut WalFile;
+        let (at, len) = {
+            let gathered = &*(*wal).gathered;
+            (gathered.at, gathered.bytes.len())
+        };
+        let follows = offset == at + len as i64;
         if len > 0 && (!follows || len + amount as usize > MOST) {
             let rc = flush(file);
             if rc != ffi::SQLITE_OK {
                 return rc;
             }
         }
+        let gathered = &mut *(*wal).gathered;
         if gathered.bytes.is_empty() {
             gathered.at = offset;
         }
