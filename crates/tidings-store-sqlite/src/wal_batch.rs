@@ -162,22 +162,23 @@ unsafe fn flush(file: *mut ffi::sqlite3_file) -> c_int {
         let Some(write) = methods(file).xWrite else {
             return ffi::SQLITE_IOERR_WRITE;
         };
-        let mut rc = ffi::SQLITE_OK;
         let mut at = gathered.at;
         for chunk in gathered.bytes.chunks(MOST_A_WRITE) {
-            rc = write(
+            let rc = write(
                 inner(file),
                 chunk.as_ptr() as *const c_void,
                 chunk.len() as c_int,
                 at,
             );
             if rc != ffi::SQLITE_OK {
-                break;
+                // Kept, to be written again by the next flush: until they
+                // are, every sync, read or write fails, the commit's too.
+                return rc;
             }
             at += chunk.len() as i64;
         }
         gathered.bytes.clear();
-        rc
+        ffi::SQLITE_OK
     }
 }
 
@@ -416,6 +417,127 @@ mod tests {
         assert!(
             after >= before + 20_000,
             "WAL grew from {before} to {after}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod flush_tests {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    /// Each write the stand-in made: its offset and bytes.
+    type Writes = Vec<(i64, Vec<u8>)>;
+
+    thread_local! {
+        /// What the stand-in system file was asked to write, and whether
+        /// its next write fails.
+        static WRITTEN: RefCell<(Writes, bool)> = const { RefCell::new((Vec::new(), false)) };
+    }
+
+    unsafe extern "C" fn stand_in_write(
+        _: *mut ffi::sqlite3_file,
+        buf: *const c_void,
+        amount: c_int,
+        offset: i64,
+    ) -> c_int {
+        WRITTEN.with_borrow_mut(|(calls, fail)| {
+            if std::mem::take(fail) {
+                return ffi::SQLITE_IOERR_WRITE;
+            }
+            // SAFETY: the caller passes `amount` readable bytes.
+            let bytes = unsafe { std::slice::from_raw_parts(buf as *const u8, amount as usize) };
+            calls.push((offset, bytes.to_vec()));
+            ffi::SQLITE_OK
+        })
+    }
+
+    static STAND_IN: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
+        iVersion: 1,
+        xClose: None,
+        xRead: None,
+        xWrite: Some(stand_in_write),
+        xTruncate: None,
+        xSync: None,
+        xFileSize: None,
+        xLock: None,
+        xUnlock: None,
+        xCheckReservedLock: None,
+        xFileControl: None,
+        xSectorSize: None,
+        xDeviceCharacteristics: None,
+        xShmMap: None,
+        xShmLock: None,
+        xShmBarrier: None,
+        xShmUnmap: None,
+        xFetch: None,
+        xUnfetch: None,
+    };
+
+    /// A WAL file over the stand-in, laid out as `open_file` lays it out.
+    #[repr(C)]
+    struct Opened {
+        wal: WalFile,
+        system: ffi::sqlite3_file,
+    }
+
+    /// Writes that follow one another go out as one; one that does not
+    /// first sends out what was gathered. A failed write keeps the bytes
+    /// and fails the sync; the next sync writes them, in order. A commit's
+    /// sync stops there; any other is passed on.
+    #[test]
+    fn gathered_writes_go_out_in_order_and_survive_a_failure() {
+        let mut gathered = Gathered {
+            at: 0,
+            bytes: Vec::with_capacity(MOST),
+        };
+        let mut opened = Opened {
+            wal: WalFile {
+                base: ffi::sqlite3_file { pMethods: &METHODS },
+                gathered: &mut gathered,
+            },
+            system: ffi::sqlite3_file {
+                pMethods: &STAND_IN,
+            },
+        };
+        let file = &mut opened as *mut Opened as *mut ffi::sqlite3_file;
+        let put = |bytes: &[u8], at: i64| {
+            // SAFETY: `file` is laid out as an open WAL file.
+            unsafe {
+                write(
+                    file,
+                    bytes.as_ptr() as *const c_void,
+                    bytes.len() as c_int,
+                    at,
+                )
+            }
+        };
+        assert_eq!(put(b"head", 100), ffi::SQLITE_OK);
+        assert_eq!(put(b"page", 104), ffi::SQLITE_OK);
+        assert!(WRITTEN.with_borrow(|(calls, _)| calls.is_empty()));
+        // Not following: what was gathered goes first.
+        assert_eq!(put(b"again", 0), ffi::SQLITE_OK);
+        WRITTEN.with_borrow_mut(|(_, fail)| *fail = true);
+        // SAFETY: as above.
+        assert_eq!(
+            unsafe { sync(file, ffi::SQLITE_SYNC_NORMAL) },
+            ffi::SQLITE_IOERR_WRITE
+        );
+        assert_eq!(
+            unsafe { sync(file, ffi::SQLITE_SYNC_NORMAL) },
+            ffi::SQLITE_OK
+        );
+        // A sync other than a commit's reaches the system file (which
+        // here has none).
+        assert_eq!(
+            unsafe { sync(file, ffi::SQLITE_SYNC_FULL) },
+            ffi::SQLITE_IOERR_FSYNC
+        );
+        let calls = WRITTEN.with_borrow(|(calls, _)| calls.clone());
+        assert_eq!(
+            calls,
+            vec![(100, b"headpage".to_vec()), (0, b"again".to_vec())]
         );
     }
 }
