@@ -1,7 +1,8 @@
 //! Commits made durable beside the writer. The writer's connection runs
 //! on its own VFS (`wal_batch.rs`), where a commit's sync writes the
-//! transaction to the WAL without waiting for the disk; the writer hands the group's callers to this
-//! thread, which `fdatasync`s the WAL and only then answers them. While one
+//! transaction to the WAL without waiting for the disk; the writer hands
+//! the group's callers to this thread, which `fdatasync`s the WAL and only
+//! then answers them. While one
 //! group's sync waits for the disk, the writer already runs the next
 //! group; groups that queued up meanwhile share one sync. A caller is still
 //! answered only once its commit is on disk: WAL recovery keeps every

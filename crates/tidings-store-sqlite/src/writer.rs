@@ -62,8 +62,9 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer on `conn`, with checkpoints of `path`'s WAL
-    /// beside it; `init` runs first on the writer's thread.
+    /// Starts the writer on `conn`, opened with [`crate::wal_batch::open`],
+    /// with checkpoints of `path`'s WAL beside it; `init` runs first on the
+    /// writer's thread.
     pub(crate) fn start(
         conn: Connection,
         path: &Path,
@@ -72,7 +73,6 @@ impl Writer {
         let (tx, rx) = mpsc::channel::<Msg>(MAX_BATCH * 4);
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();
-        // Commits are synced by the syncer, beside the writer.
         // Each commit is synced by the syncer, beside the writer: on the
         // writer's VFS (`wal_batch.rs`) a commit's sync writes its frames
         // and no more.
