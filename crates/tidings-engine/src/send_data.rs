@@ -86,9 +86,24 @@ fn skip_all<'de, A: SeqAccess<'de>>(seq: &mut A) -> Result<(), A::Error> {
     Ok(())
 }
 
-/// Visitor methods that read each of the given scalars as `$value`.
-macro_rules! read_as {
-    ($value:expr; $($method:ident: $ty:ty),*) => {
+/// The visitor methods for every shape but an object: a scalar or a
+/// sequence reads as `$other`, null as `$null`.
+macro_rules! not_an_object {
+    ($other:expr, $null:expr) => {
+        not_an_object!(@scalars $other; visit_bool: bool, visit_i64: i64, visit_u64: u64,
+            visit_f64: f64, visit_str: &str);
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            skip_all(&mut seq)?;
+            Ok($other)
+        }
+        fn visit_unit<Er>(self) -> Result<Self::Value, Er> {
+            Ok($null)
+        }
+        fn visit_none<Er>(self) -> Result<Self::Value, Er> {
+            Ok($null)
+        }
+    };
+    (@scalars $value:expr; $($method:ident: $ty:ty),*) => {
         $(fn $method<Er>(self, _: $ty) -> Result<Self::Value, Er> {
             Ok($value)
         })*
@@ -120,18 +135,7 @@ impl<'de> Deserialize<'de> for SendData {
                 }
                 Ok(SendData(Some(kept)))
             }
-            fn visit_unit<E>(self) -> Result<SendData, E> {
-                Ok(SendData::empty())
-            }
-            fn visit_none<E>(self) -> Result<SendData, E> {
-                Ok(SendData::empty())
-            }
-            read_as!(SendData(None); visit_bool: bool, visit_i64: i64, visit_u64: u64,
-                visit_f64: f64, visit_str: &str);
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<SendData, A::Error> {
-                skip_all(&mut seq)?;
-                Ok(SendData(None))
-            }
+            not_an_object!(SendData(None), SendData::empty());
         }
         d.deserialize_any(Data)
     }
@@ -158,18 +162,7 @@ impl<'de> Deserialize<'de> for Entry {
                 }
                 Ok(Entry::Object { value, color })
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
-                skip_all(&mut seq)?;
-                Ok(Entry::NotAnObject)
-            }
-            fn visit_unit<Er>(self) -> Result<Entry, Er> {
-                Ok(Entry::NotAnObject)
-            }
-            fn visit_none<Er>(self) -> Result<Entry, Er> {
-                Ok(Entry::NotAnObject)
-            }
-            read_as!(Entry::NotAnObject; visit_bool: bool, visit_i64: i64, visit_u64: u64,
-                visit_f64: f64, visit_str: &str);
+            not_an_object!(Entry::NotAnObject, Entry::NotAnObject);
         }
         d.deserialize_any(E)
     }

@@ -77,8 +77,9 @@ pub(crate) fn register() -> Result<(), c_int> {
 }
 
 /// Opens the database at `path` on this VFS, with the settings it relies
-/// on: `checkpoint_fullfsync`, so that the syncs it must not leave out
-/// are told apart from a commit's. The caller sets `synchronous = FULL`.
+/// on: `synchronous = FULL`, so that SQLite syncs the WAL at each commit,
+/// and `checkpoint_fullfsync`, so that the syncs it must not leave out are
+/// told apart from a commit's.
 pub(crate) fn open(path: &std::path::Path) -> rusqlite::Result<rusqlite::Connection> {
     register().map_err(|rc| {
         rusqlite::Error::SqliteFailure(
@@ -88,7 +89,7 @@ pub(crate) fn open(path: &std::path::Path) -> rusqlite::Result<rusqlite::Connect
     })?;
     let conn =
         rusqlite::Connection::open_with_flags_and_vfs(path, rusqlite::OpenFlags::default(), NAME)?;
-    conn.execute_batch("PRAGMA checkpoint_fullfsync = ON;")?;
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA checkpoint_fullfsync = ON;")?;
     Ok(conn)
 }
 
@@ -338,7 +339,7 @@ mod tests {
         let c = open(path).unwrap();
         c.execute_batch(
             "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 0;
+             PRAGMA wal_autocheckpoint = 0;
              CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);",
         )
         .unwrap();

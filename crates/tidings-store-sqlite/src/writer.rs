@@ -76,8 +76,6 @@ impl Writer {
         // Each commit is synced by the syncer, beside the writer: on the
         // writer's VFS (`wal_batch.rs`) a commit's sync writes its frames
         // and no more.
-        conn.execute_batch("PRAGMA synchronous = FULL;")
-            .map_err(std::io::Error::other)?;
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let synced = tx.clone();
@@ -294,7 +292,7 @@ mod tests {
         let path = dir.path().join("w.db");
         let conn = crate::wal_batch::open(&path).unwrap();
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+            "PRAGMA journal_mode = WAL;
              CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);",
         )
         .unwrap();
