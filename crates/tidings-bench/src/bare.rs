@@ -2,7 +2,11 @@
 //! configuration, parsing a JSON POST and answering a small JSON body.
 //! With a log file it is W0-durable: each body is appended to the file and
 //! answered only once the file is synced, the appends group-committed by
-//! one thread (what any durable answer costs, without a database).
+//! one thread (what any durable answer costs, without a database). With a
+//! SQLite file it is W0-sqlite: each body is inserted as one row of a table
+//! with no index but its key, the inserts group-committed by one thread in
+//! WAL mode with `synchronous = FULL` (what the leanest durable SQLite
+//! insert costs, without anything Tidings does).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,8 +21,19 @@ use tokio::sync::oneshot;
 
 type Append = (Bytes, oneshot::Sender<bool>);
 
-pub fn serve(port: u16, log: Option<PathBuf>) -> anyhow::Result<()> {
-    let appends = log.map(start_log).transpose()?;
+/// Where the bare server keeps each body before it answers, if anywhere.
+pub enum Keep {
+    Nowhere,
+    Log(PathBuf),
+    Sqlite(PathBuf),
+}
+
+pub fn serve(port: u16, keep: Keep) -> anyhow::Result<()> {
+    let appends = match keep {
+        Keep::Nowhere => None,
+        Keep::Log(path) => Some(start_log(path)?),
+        Keep::Sqlite(path) => Some(start_sqlite(path)?),
+    };
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
@@ -52,16 +67,50 @@ fn start_log(path: PathBuf) -> anyhow::Result<mpsc::Sender<Append>> {
         .create(true)
         .append(true)
         .open(path)?;
+    Ok(start_groups(move |group| {
+        let written = group.iter().all(|(b, _)| file.write_all(b).is_ok());
+        written && file.sync_data().is_ok()
+    }))
+}
+
+/// The thread that inserts bodies into a SQLite table at `path`: everything
+/// waiting in one transaction, answered once its commit is synced.
+fn start_sqlite(path: PathBuf) -> anyhow::Result<mpsc::Sender<Append>> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         CREATE TABLE IF NOT EXISTS sends (id INTEGER PRIMARY KEY, body BLOB NOT NULL);",
+    )?;
+    Ok(start_groups(move |group| {
+        let insert = || -> rusqlite::Result<()> {
+            let tx = conn.unchecked_transaction()?;
+            {
+                let mut stmt = tx.prepare_cached("INSERT INTO sends (body) VALUES (?1)")?;
+                for (body, _) in group {
+                    stmt.execute([body.as_ref()])?;
+                }
+            }
+            tx.commit()
+        };
+        insert().is_ok()
+    }))
+}
+
+/// One thread that takes everything waiting as a group, keeps it with
+/// `commit`, and answers each of the group whether it was kept.
+fn start_groups(
+    mut commit: impl FnMut(&[Append]) -> bool + Send + 'static,
+) -> mpsc::Sender<Append> {
     let (tx, rx) = mpsc::channel::<Append>();
     std::thread::spawn(move || {
         while let Ok(first) = rx.recv() {
             let group: Vec<Append> = std::iter::once(first).chain(rx.try_iter()).collect();
-            let written = group.iter().all(|(b, _)| file.write_all(b).is_ok());
-            let synced = written && file.sync_data().is_ok();
+            let kept = commit(&group);
             for (_, done) in group {
-                let _ = done.send(synced);
+                let _ = done.send(kept);
             }
         }
     });
-    Ok(tx)
+    tx
 }

@@ -34,11 +34,14 @@ enum Command {
     /// W3: inbox reads under a concurrent W1 load.
     W3(Opts),
     /// (internal) A bare axum server answering JSON POSTs; with `--log`,
-    /// each answered once its body is synced to that file.
+    /// each answered once its body is synced to that file; with `--sqlite`,
+    /// once its body is a row committed to that SQLite file.
     Bare {
         port: u16,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "sqlite")]
         log: Option<std::path::PathBuf>,
+        #[arg(long)]
+        sqlite: Option<std::path::PathBuf>,
     },
     /// (internal) Tidings itself, as `tidings serve`.
     Serve,
@@ -80,7 +83,14 @@ fn main() -> anyhow::Result<()> {
         }
     }
     match cli.command {
-        Command::Bare { port, log } => bare::serve(port, log),
+        Command::Bare { port, log, sqlite } => {
+            let keep = match (log, sqlite) {
+                (Some(log), _) => bare::Keep::Log(log),
+                (None, Some(db)) => bare::Keep::Sqlite(db),
+                (None, None) => bare::Keep::Nowhere,
+            };
+            bare::serve(port, keep)
+        }
         Command::Serve => server::serve_tidings(),
         Command::All(o) => runtime().block_on(async {
             sends::w1(&o).await?;

@@ -287,19 +287,31 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     println!("{}", w0.line("W0 bare axum (both runs)"));
     print_ratio("W1/W0 (official account)", &oa, &w0);
     print_ratio("W1/W0 (mini program)", &mini, &w0);
-    // For the analysis only: what a durable answer costs without a database.
-    let durable = Proc::bare_durable(&dir.path().join("w0.log")).await?;
-    let w0d = run(
-        Arc::new(Post {
-            url: format!("{}/send", durable.base),
-            bodies: vec![sample],
-        }),
-        o.connections,
-        o.secs,
-    )
-    .await;
+    // For the analysis only: what a durable answer costs without a
+    // database, and with the leanest SQLite insert.
+    let bare_kept = |how: &'static str, file: &'static str| {
+        let (path, sample) = (dir.path().join(file), sample.clone());
+        async move {
+            let server = Proc::bare_durable(how, &path).await?;
+            let body = Post {
+                url: format!("{}/send", server.base),
+                bodies: vec![sample],
+            };
+            anyhow::Ok(run(Arc::new(body), o.connections, o.secs).await)
+        }
+    };
+    let w0d = bare_kept("--log", "w0.log").await?;
     println!("{}", w0d.line("W0-durable (bare axum, group-synced log)"));
+    print_ratio("W0-durable/W0", &w0d, &w0);
     print_ratio("W1/W0-durable (official account)", &oa, &w0d);
+    let w0s = bare_kept("--sqlite", "w0.db").await?;
+    println!(
+        "{}",
+        w0s.line("W0-sqlite (bare axum, a row a request, group-committed)")
+    );
+    print_ratio("W0-sqlite/W0", &w0s, &w0);
+    print_ratio("W1/W0-sqlite (official account)", &oa, &w0s);
+    print_ratio("W1/W0-sqlite (mini program)", &mini, &w0s);
     let (rss, peak) = p.rss_mb();
     println!("Tidings RSS after W1: {rss:.1} MB (peak {peak:.1} MB)");
     Ok(())

@@ -104,12 +104,13 @@ impl Proc {
         Self::ready(child, port, "/send").await
     }
 
-    /// The bare server, each answer after its body is synced to `log`.
-    pub async fn bare_durable(log: &std::path::Path) -> anyhow::Result<Self> {
+    /// The bare server, each answer after its body is synced to `file`,
+    /// kept as `how`: `--log` (appended) or `--sqlite` (a row).
+    pub async fn bare_durable(how: &str, file: &std::path::Path) -> anyhow::Result<Self> {
         let port = port();
         let child = server()?
-            .args(["bare", &port.to_string(), "--log"])
-            .arg(log)
+            .args(["bare", &port.to_string(), how])
+            .arg(file)
             .spawn()?;
         Self::ready(child, port, "/send").await
     }
