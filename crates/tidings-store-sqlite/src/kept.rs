@@ -1,17 +1,24 @@
-//! Statements the writer keeps prepared for its whole life: those that
-//! every single send runs. The statement cache holds them too, but taking
-//! one out and putting it back hashes its whole SQL text twice, which costs
-//! a send more than some of its statements do.
+//! What the writer keeps beside its connection from job to job: the
+//! statements every single send runs, prepared for the writer's whole
+//! life, and the open transaction's day counters (`day_counts.rs`). The
+//! statement cache holds the statements too, but taking one out and putting
+//! it back hashes its whole SQL text twice, which costs a send more than
+//! some of its statements do.
 
 use std::cell::RefCell;
 
 use rusqlite::{Connection, Statement};
 
-/// The writer's kept statements, on its connection.
+use crate::day_counts::DayCounts;
+
+/// The writer's kept statements and day counters, on its connection.
 pub(crate) struct Kept<'c> {
     conn: &'c Connection,
     /// By the address of their SQL text: a handful, so a scan finds one.
     statements: RefCell<Vec<(usize, Statement<'c>)>>,
+    /// The open transaction's day counters: written by the writer before
+    /// it commits, forgotten when it rolls back.
+    pub(crate) day_counts: DayCounts,
 }
 
 impl<'c> Kept<'c> {
@@ -19,6 +26,7 @@ impl<'c> Kept<'c> {
         Self {
             conn,
             statements: RefCell::new(Vec::new()),
+            day_counts: DayCounts::default(),
         }
     }
 

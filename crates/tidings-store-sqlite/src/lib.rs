@@ -6,6 +6,7 @@
 mod checkpointer;
 mod chunk_insert;
 mod console;
+mod day_counts;
 mod events;
 mod governance;
 mod kept;

@@ -239,8 +239,6 @@ impl Encoded {
 }
 
 /// The statements every single send runs, kept prepared by the writer.
-const COUNT_SEND: &str = "UPDATE send_counters SET sent = sent + 1
-     WHERE appid = ?1 AND day_start = ?2 AND sent < ?3";
 const USE_GRANT: &str = "UPDATE grants SET remaining = remaining - 1
      WHERE grant_id = ?1 AND appid = ?2 AND openid = ?3 AND remaining > 0 AND expires_at > ?4";
 const INSERT_SINGLE_SEND: &str =
@@ -282,7 +280,7 @@ pub(crate) fn send_message(
         }
     }
     // The last check; a full day gives the grant's use back.
-    if m.daily_limit == 0 || !count_send(c, kept, m)? {
+    if m.daily_limit == 0 || !count_send(kept, m)? {
         if let Some(grant) = &m.grant {
             give_back(c, grant)?;
         }
@@ -387,29 +385,17 @@ fn give_back(c: &Connection, grant: &GrantId) -> StoreResult<()> {
 }
 
 /// Counts the send in its app's day, unless the day is full: the last
-/// check, so a full day leaves the counter as it was. The day's first send
-/// adds its row; every other send is one update of the row by its key (an
-/// upsert with `RETURNING` costs the writer about twice as much).
-fn count_send(c: &Connection, kept: &Kept<'_>, m: &NewMessage) -> StoreResult<bool> {
-    let (appid, day) = (m.appid.as_str(), m.day_start.as_millis());
-    let counted = kept
-        .with(COUNT_SEND, |s| {
-            s.execute(params![appid, day, m.daily_limit])
-        })
-        .map_err(backend)?;
-    if counted == 1 {
-        return Ok(true);
-    }
-    // No row yet, or a full day: only the first adds a row.
-    let added = c
-        .prepare_cached(
-            "INSERT INTO send_counters (appid, day_start, sent) VALUES (?1, ?2, 1)
-             ON CONFLICT (appid, day_start) DO NOTHING",
+/// check, so a full day leaves the counter as it was. The writer counts in
+/// memory and writes each counter once a transaction (`day_counts.rs`).
+fn count_send(kept: &Kept<'_>, m: &NewMessage) -> StoreResult<bool> {
+    kept.day_counts
+        .count(
+            kept,
+            m.appid.as_str(),
+            m.day_start.as_millis(),
+            m.daily_limit,
         )
-        .map_err(backend)?
-        .execute(params![appid, day])
-        .map_err(backend)?;
-    Ok(added == 1)
+        .map_err(backend)
 }
 
 pub(crate) fn list_messages(

@@ -205,20 +205,20 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Msg>, commits: &AtomicU64, sync
             // The failed job may have written part of its work: the whole
             // transaction goes. It is told its own error, the jobs before
             // it that their writes were undone.
-            if let Err(e) = run_cached(conn, "ROLLBACK") {
-                tracing::error!(error = %e, "sqlite writer could not roll back a failed job");
-            }
-            crate::webhook_answers::forget();
+            roll_back(conn, &kept, "a failed job");
             let mut completions = completions;
             let failed = completions.pop().expect("the failed job's completion");
-            for done in completions {
-                done(Err("rolled back with a failed write beside it".into()));
-            }
+            fail(completions, "rolled back with a failed write beside it");
             failed(Ok(()));
             continue;
         }
         metrics::histogram!("tidings_sqlite_commit_batch_size").record(completions.len() as f64);
-        match run_cached(conn, "COMMIT") {
+        // What the sends counted in memory goes in last, before the commit.
+        let committed = kept
+            .day_counts
+            .write(&kept)
+            .and_then(|()| run_cached(conn, "COMMIT"));
+        match committed {
             Ok(()) => {
                 commits.fetch_add(1, Ordering::Relaxed);
                 metrics::histogram!("tidings_sqlite_transaction_seconds")
@@ -227,13 +227,26 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Msg>, commits: &AtomicU64, sync
             }
             Err(e) => {
                 tracing::error!(error = %e, "sqlite commit failed; rolling back the batch");
-                let _ = run_cached(conn, "ROLLBACK");
-                crate::webhook_answers::forget();
-                for done in completions {
-                    done(Err(e.to_string()));
-                }
+                roll_back(conn, &kept, "a failed commit");
+                fail(completions, &e.to_string());
             }
         }
+    }
+}
+
+/// Rolls the open transaction back, and forgets what the writer kept of it.
+fn roll_back(conn: &Connection, kept: &Kept<'_>, after: &str) {
+    if let Err(e) = run_cached(conn, "ROLLBACK") {
+        tracing::error!(error = %e, "sqlite writer could not roll back after {after}");
+    }
+    crate::webhook_answers::forget();
+    kept.day_counts.forget();
+}
+
+/// Tells each of `completions` that its transaction failed.
+fn fail(completions: Vec<Completion>, why: &str) {
+    for done in completions {
+        done(Err(why.to_owned()));
     }
 }
 
@@ -289,14 +302,25 @@ mod tests {
     use super::*;
 
     fn writer(dir: &tempfile::TempDir) -> (Writer, std::path::PathBuf) {
+        writer_on(
+            dir,
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);",
+            |_| {},
+        )
+    }
+
+    /// A writer on a new database in `dir` holding `tables`; `init` runs
+    /// first on its thread.
+    fn writer_on(
+        dir: &tempfile::TempDir,
+        tables: &str,
+        init: impl FnOnce(&Connection) + Send + 'static,
+    ) -> (Writer, std::path::PathBuf) {
         let path = dir.path().join("w.db");
         let conn = crate::wal_batch::open(&path).unwrap();
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL);",
-        )
-        .unwrap();
-        (Writer::start(conn, &path, |_| {}).unwrap(), path)
+        conn.execute_batch("PRAGMA journal_mode = WAL;").unwrap();
+        conn.execute_batch(tables).unwrap();
+        (Writer::start(conn, &path, init).unwrap(), path)
     }
 
     fn count(path: &Path) -> i64 {
@@ -352,17 +376,11 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn rolled_back_webhooks_leave_no_answer_behind() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("w.db");
-        let conn = crate::wal_batch::open(&path).unwrap();
-        conn.execute_batch(
-            "PRAGMA journal_mode = WAL;
-             CREATE TABLE webhooks (id INTEGER PRIMARY KEY, appid TEXT NOT NULL, disabled_at INTEGER);",
-        )
-        .unwrap();
-        let w = Writer::start(conn, &path, |c| {
-            crate::webhook_answers::install(c).unwrap();
-        })
-        .unwrap();
+        let (w, _) = writer_on(
+            &dir,
+            "CREATE TABLE webhooks (id INTEGER PRIMARY KEY, appid TEXT NOT NULL, disabled_at INTEGER);",
+            |c| crate::webhook_answers::install(c).unwrap(),
+        );
         let jobs: Vec<_> = (0..200)
             .map(|i| {
                 let w = w.clone();
@@ -441,6 +459,45 @@ mod tests {
             .collect();
         assert_eq!(stored, answered_ok, "only the jobs answered ok are stored");
         assert!(!stored.is_empty(), "jobs after a failed one still run");
+    }
+
+    /// What a rolled-back transaction counted is forgotten; what a
+    /// committed one counted is stored.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn day_counts_follow_the_transactions_fate() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, path) = writer_on(
+            &dir,
+            "CREATE TABLE send_counters (appid TEXT NOT NULL, day_start INTEGER NOT NULL,
+                 sent INTEGER NOT NULL, PRIMARY KEY (appid, day_start)) STRICT;",
+            |_| {},
+        );
+        async fn count(w: &Writer) -> StoreResult<bool> {
+            w.write_bare(|_, kept| {
+                kept.day_counts
+                    .count(kept, "a", 0, 1)
+                    .map_err(crate::backend)
+            })
+            .await
+        }
+        let failed = w
+            .write_bare(|_, kept| {
+                assert!(kept.day_counts.count(kept, "a", 0, 1).unwrap());
+                Err::<(), _>(StoreError::Backend("fails after counting".into()))
+            })
+            .await;
+        assert!(failed.is_err());
+        assert!(count(&w).await.unwrap(), "the rolled-back count is gone");
+        assert!(!count(&w).await.unwrap(), "the committed count holds");
+        let stored: i64 = Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT sent FROM send_counters WHERE appid = 'a'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(stored, 1);
     }
 
     /// Pages reach the database file by the checkpointer, not by the

@@ -30,6 +30,7 @@ backend_tests!(
     library_loads_once_and_pages_in_order,
     templates_are_capped_per_app,
     a_send_is_all_or_nothing,
+    concurrent_sends_stop_at_the_days_limit,
     events_follow_the_apps_webhooks,
     messages_list_newest_first_and_mark_read,
     client_msg_ids_return_the_first_message,
@@ -474,6 +475,66 @@ fn message(u: &User, g: &Grant, now: Timestamp, limit: u32) -> NewMessage {
         client_msg_id: None,
         marketing_hits: 0,
     }
+}
+
+/// Sends that arrive together (one transaction or several) stop at the
+/// day's limit exactly, each day counts apart, and what was counted is
+/// stored: a reopened store goes on from it.
+async fn concurrent_sends_stop_at_the_days_limit(db: TestDb) {
+    let (u, g) = {
+        let s = store(&db).await;
+        let (_, u, g) = user_with_grant(&s, GrantKind::Payment).await;
+        let burst = |day: i64, n: usize, limit: u32| {
+            let tasks: Vec<_> = (0..n)
+                .map(|i| {
+                    let s = s.clone();
+                    let m = NewMessage {
+                        grant: None,
+                        ..message(&u, &g, at(day * 86_400 + i as i64), limit)
+                    };
+                    tokio::spawn(async move { s.send_message(&Arc::new(m)).await.unwrap() })
+                })
+                .collect();
+            async move {
+                let mut sent = 0;
+                for t in tasks {
+                    match t.await.unwrap() {
+                        SendOutcome::Sent { .. } => sent += 1,
+                        SendOutcome::LimitReached => {}
+                        other => panic!("unexpected outcome {other:?}"),
+                    }
+                }
+                sent
+            }
+        };
+        assert_eq!(burst(0, 40, 25).await, 25, "the first day stops at 25");
+        assert_eq!(burst(1, 10, 25).await, 10, "the next day counts apart");
+        assert_eq!(burst(0, 5, 25).await, 0, "the first day stays full");
+        (u, g)
+    };
+    let s = store(&db).await;
+    let later = |limit| NewMessage {
+        grant: None,
+        ..message(&u, &g, at(600), limit)
+    };
+    assert!(matches!(
+        s.send_message(&Arc::new(later(26))).await.unwrap(),
+        SendOutcome::Sent { .. }
+    ));
+    assert_eq!(
+        s.send_message(&Arc::new(later(26))).await.unwrap(),
+        SendOutcome::LimitReached,
+        "the reopened store goes on from the stored count"
+    );
+    let inbox = s
+        .list_messages(&u.appid, &u.openid, None, None, 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        inbox.len(),
+        25 + 10 + 1,
+        "only the counted sends are stored"
+    );
 }
 
 async fn a_send_is_all_or_nothing(db: TestDb) {
