@@ -16,21 +16,22 @@ use rusqlite::{params, OptionalExtension};
 use crate::kept::Kept;
 
 const READ: &str = "SELECT sent FROM send_counters WHERE appid = ?1 AND day_start = ?2";
-const UPDATE: &str = "UPDATE send_counters SET sent = ?3 WHERE appid = ?1 AND day_start = ?2";
-const INSERT: &str = "INSERT INTO send_counters (appid, day_start, sent) VALUES (?1, ?2, ?3)";
+const WRITE: &str = "INSERT INTO send_counters (appid, day_start, sent) VALUES (?1, ?2, ?3)
+     ON CONFLICT (appid, day_start) DO UPDATE SET sent = excluded.sent";
 
 /// One app's day, as the open transaction sees it.
 struct DayCount {
     appid: Box<str>,
     day_start: i64,
+    /// What the row held when the transaction read it (0 without a row).
+    read: i64,
+    /// `read` and the sends this transaction counted.
     sent: i64,
-    /// Whether the row was stored when the transaction read it.
-    stored: bool,
-    /// Whether this transaction counted a send in it.
-    changed: bool,
 }
 
-/// The counters the open transaction has read, with what it counted.
+/// The counters the open transaction has read, with what it counted. Only
+/// bare jobs count (`Writer::write_bare`): a job's own savepoint rolled
+/// back would not take its counts back.
 #[derive(Default)]
 pub(crate) struct DayCounts {
     /// A transaction touches a handful of apps: a scan finds one.
@@ -54,16 +55,17 @@ impl DayCounts {
         {
             Some(i) => i,
             None => {
-                let stored: Option<i64> = kept.with(READ, |s| {
-                    s.query_row(params![appid, day_start], |r| r.get(0))
-                        .optional()
-                })?;
+                let read: i64 = kept
+                    .with(READ, |s| {
+                        s.query_row(params![appid, day_start], |r| r.get(0))
+                            .optional()
+                    })?
+                    .unwrap_or(0);
                 counts.push(DayCount {
                     appid: appid.into(),
                     day_start,
-                    sent: stored.unwrap_or(0),
-                    stored: stored.is_some(),
-                    changed: false,
+                    read,
+                    sent: read,
                 });
                 counts.len() - 1
             }
@@ -73,7 +75,6 @@ impl DayCounts {
             return Ok(false);
         }
         count.sent += 1;
-        count.changed = true;
         Ok(true)
     }
 
@@ -81,9 +82,10 @@ impl DayCounts {
     /// forgets it: the next transaction reads the rows again.
     pub(crate) fn write(&self, kept: &Kept<'_>) -> rusqlite::Result<()> {
         let counts = std::mem::take(&mut *self.counts.borrow_mut());
-        for c in counts.iter().filter(|c| c.changed) {
-            let sql = if c.stored { UPDATE } else { INSERT };
-            kept.with(sql, |s| s.execute(params![&*c.appid, c.day_start, c.sent]))?;
+        for c in counts.iter().filter(|c| c.sent != c.read) {
+            kept.with(WRITE, |s| {
+                s.execute(params![&*c.appid, c.day_start, c.sent])
+            })?;
         }
         Ok(())
     }

@@ -18,7 +18,7 @@ pub(crate) struct Kept<'c> {
     statements: RefCell<Vec<(usize, Statement<'c>)>>,
     /// The open transaction's day counters: written by the writer before
     /// it commits, forgotten when it rolls back.
-    pub(crate) day_counts: DayCounts,
+    day_counts: DayCounts,
 }
 
 impl<'c> Kept<'c> {
@@ -48,6 +48,27 @@ impl<'c> Kept<'c> {
             }
         };
         f(&mut statements[i].1)
+    }
+
+    /// Counts one send in `appid`'s day, unless `limit` sends are counted
+    /// there already: whether it was counted (`day_counts.rs`).
+    pub(crate) fn count_day(
+        &self,
+        appid: &str,
+        day_start: i64,
+        limit: u32,
+    ) -> rusqlite::Result<bool> {
+        self.day_counts.count(self, appid, day_start, limit)
+    }
+
+    /// Writes the open transaction's day counts, just before it commits.
+    pub(crate) fn write_day_counts(&self) -> rusqlite::Result<()> {
+        self.day_counts.write(self)
+    }
+
+    /// Forgets the open transaction's day counts: it was rolled back.
+    pub(crate) fn forget_day_counts(&self) {
+        self.day_counts.forget();
     }
 }
 

@@ -388,13 +388,7 @@ fn give_back(c: &Connection, grant: &GrantId) -> StoreResult<()> {
 /// check, so a full day leaves the counter as it was. The writer counts in
 /// memory and writes each counter once a transaction (`day_counts.rs`).
 fn count_send(kept: &Kept<'_>, m: &NewMessage) -> StoreResult<bool> {
-    kept.day_counts
-        .count(
-            kept,
-            m.appid.as_str(),
-            m.day_start.as_millis(),
-            m.daily_limit,
-        )
+    kept.count_day(m.appid.as_str(), m.day_start.as_millis(), m.daily_limit)
         .map_err(backend)
 }
 

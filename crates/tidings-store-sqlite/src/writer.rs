@@ -215,8 +215,7 @@ fn run(conn: &Connection, mut rx: mpsc::Receiver<Msg>, commits: &AtomicU64, sync
         metrics::histogram!("tidings_sqlite_commit_batch_size").record(completions.len() as f64);
         // What the sends counted in memory goes in last, before the commit.
         let committed = kept
-            .day_counts
-            .write(&kept)
+            .write_day_counts()
             .and_then(|()| run_cached(conn, "COMMIT"));
         match committed {
             Ok(()) => {
@@ -240,7 +239,7 @@ fn roll_back(conn: &Connection, kept: &Kept<'_>, after: &str) {
         tracing::error!(error = %e, "sqlite writer could not roll back after {after}");
     }
     crate::webhook_answers::forget();
-    kept.day_counts.forget();
+    kept.forget_day_counts();
 }
 
 /// Tells each of `completions` that its transaction failed.
@@ -473,16 +472,12 @@ mod tests {
             |_| {},
         );
         async fn count(w: &Writer) -> StoreResult<bool> {
-            w.write_bare(|_, kept| {
-                kept.day_counts
-                    .count(kept, "a", 0, 1)
-                    .map_err(crate::backend)
-            })
-            .await
+            w.write_bare(|_, kept| kept.count_day("a", 0, 1).map_err(crate::backend))
+                .await
         }
         let failed = w
             .write_bare(|_, kept| {
-                assert!(kept.day_counts.count(kept, "a", 0, 1).unwrap());
+                assert!(kept.count_day("a", 0, 1).unwrap());
                 Err::<(), _>(StoreError::Backend("fails after counting".into()))
             })
             .await;
