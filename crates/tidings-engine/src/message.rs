@@ -388,20 +388,38 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn link_tokens_sort_by_time_and_differ() {
-        let at = Timestamp::from_millis(1_795_000_000_000);
-        let first = new_link_token(at);
-        let second = new_link_token(Timestamp::from_millis(at.as_millis() + 1));
-        assert_eq!(first.len(), 24);
-        assert!(is_link_token(&first) && is_link_token(&second));
-        assert!(first < second, "{first} then {second}");
-        assert_ne!(new_link_token(at), new_link_token(at));
-        assert!(
-            is_link_token("AAAAAAAAAAAAAAAAAAAAAA"),
-            "earlier tokens still follow"
-        );
+    fn link_tokens_name_their_message_and_keep_its_secret() {
+        let secret = new_link_secret();
+        assert_eq!(secret.len(), 20);
+        assert_ne!(secret, new_link_secret());
+        for id in [1, 42, 1 << 40, i64::MAX] {
+            let token = link_token(id, &secret).unwrap();
+            assert_eq!(token.len(), 31);
+            assert!(is_link_token(&token), "{token}");
+            assert_eq!(link_message_id(&token), Some(id));
+            assert!(same_link_token(&token, &token));
+        }
+        let a = link_token(7, &secret).unwrap();
+        let b = link_token(7, &new_link_secret()).unwrap();
+        assert!(!same_link_token(&a, &b), "another secret, another token");
+        assert!(tokens_sort_by_id(&secret));
+        // Secrets this version did not make give no token.
+        assert_eq!(link_token(7, "short"), None);
+        assert_eq!(link_token(7, "AAAAAAAAAAAAAAAAAAAAAAAA"), None);
+        // Earlier tokens keep their shape and name no message.
+        for earlier in ["AAAAAAAAAAAAAAAAAAAAAA", "AAAAAAAAAAAAAAAAAAAAAAAA"] {
+            assert!(is_link_token(earlier), "earlier tokens still follow");
+            assert_eq!(link_message_id(earlier), None);
+        }
         assert!(!is_link_token("AAAAAAAAAAAAAAAAAAAAAAA"));
         assert!(!is_link_token("AAAAAAAAAAAAAAAAAAAAA/AA"));
+        assert_eq!(link_message_id("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/"), None);
+    }
+
+    fn tokens_sort_by_id(secret: &str) -> bool {
+        let first = link_token(99, secret).unwrap();
+        let second = link_token(100, secret).unwrap();
+        first < second
     }
 }
 
@@ -409,33 +427,75 @@ pub(crate) mod tests {
 /// the bytes they encode.
 const SORTED_URL_SAFE: &str = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 
-/// A fresh tracking token for `/r/{token}` made at `now`, 24 URL-safe
-/// characters: the time in milliseconds (48 bits), then 96 random bits. Tokens
-/// made close in time sort close together, so a send's new tokens go into
-/// the same few pages of the token index instead of one random page each;
-/// the random part keeps them unguessable.
-pub fn new_link_token(now: Timestamp) -> String {
+fn sorted_base64() -> &'static base64::engine::GeneralPurpose {
     use base64::alphabet::Alphabet;
     use base64::engine::{general_purpose::NO_PAD, GeneralPurpose};
-    use base64::Engine;
-    use rand::RngCore;
     use std::sync::LazyLock;
     static SORTED: LazyLock<GeneralPurpose> = LazyLock::new(|| {
         let alphabet = Alphabet::new(SORTED_URL_SAFE).expect("64 distinct characters");
         GeneralPurpose::new(&alphabet, NO_PAD)
     });
-    let millis = now.as_millis().max(0) as u64;
-    let mut bytes = [0u8; 18];
-    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
-    rand::thread_rng().fill_bytes(&mut bytes[6..]);
-    SORTED.encode(bytes)
+    &SORTED
 }
 
-/// Whether `token` has the shape of a tracking token: 24 characters as
-/// [`new_link_token`] makes them, or 22 (128 random bits, as earlier
-/// versions made them), all URL-safe.
+/// Random bytes of a tracking link's secret.
+const SECRET_BYTES: usize = 15;
+/// Characters of a tracking token that names its message: the message id
+/// (8 bytes) and the secret, 23 bytes in sorted base64.
+const LOCATING_TOKEN_LEN: usize = 31;
+
+/// A fresh secret for a message's tracking link, 20 URL-safe characters
+/// (120 random bits). The message keeps the secret; its link's token is
+/// made from the message's id and the secret ([`link_token`]), so a click
+/// finds its message by its id, and no index of tokens is kept.
+pub fn new_link_secret() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; SECRET_BYTES];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    sorted_base64().encode(bytes)
+}
+
+/// The token of `/r/{token}` for message `id` with link secret `secret`:
+/// 31 URL-safe characters, the id then the secret. `None` for a secret
+/// this version did not make.
+pub fn link_token(id: i64, secret: &str) -> Option<String> {
+    use base64::Engine;
+    let mut bytes = [0u8; 8 + SECRET_BYTES];
+    bytes[..8].copy_from_slice(&id.to_be_bytes());
+    sorted_base64()
+        .decode_slice(secret, &mut bytes[8..])
+        .ok()
+        .filter(|&n| n == SECRET_BYTES)?;
+    Some(sorted_base64().encode(bytes))
+}
+
+/// The message a tracking token made by [`link_token`] names; `None` for
+/// any other string, tokens of earlier versions included (those are found
+/// by the token itself).
+pub fn link_message_id(token: &str) -> Option<i64> {
+    use base64::Engine;
+    if token.len() != LOCATING_TOKEN_LEN {
+        return None;
+    }
+    let mut bytes = [0u8; 8 + SECRET_BYTES + 1];
+    let n = sorted_base64().decode_slice(token, &mut bytes).ok()?;
+    (n == 8 + SECRET_BYTES).then(|| i64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")))
+}
+
+/// Whether a message's tracking token is the one followed, compared in
+/// constant time: the token's secret part is what guards the link.
+pub fn same_link_token(kept: &str, followed: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    kept.as_bytes().ct_eq(followed.as_bytes()).into()
+}
+
+/// Whether `token` has the shape of a tracking token: 31 characters as
+/// [`link_token`] makes them, or 24 or 22 (a time and random bits, or 128
+/// random bits, as earlier versions made them, kept with their messages),
+/// all URL-safe.
 pub fn is_link_token(token: &str) -> bool {
-    matches!(token.len(), 22 | 24)
+    matches!(token.len(), 22 | 24 | LOCATING_TOKEN_LEN)
         && token
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use tidings_engine::message::{check_page, new_link_token, render_data};
+use tidings_engine::message::{check_page, new_link_secret, render_data};
 use tidings_engine::{App, Clock, GrantId, OpenId, Rendered, SendData, Template};
 use tidings_store::{NewMessage, SendOutcome, Store};
 
@@ -131,8 +131,7 @@ impl SendService {
             title: template.title.clone(),
             rows: single.rendered.rows,
             emphasis: single.rendered.emphasis,
-            link_token: (single.page.is_some() || single.url.is_some())
-                .then(|| new_link_token(now)),
+            link_secret: (single.page.is_some() || single.url.is_some()).then(new_link_secret),
             page: single.page,
             url: single.url,
             grant: single.grant,

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use rand::RngCore;
 use tidings_engine::employee::landing_platforms;
-use tidings_engine::message::new_link_token;
+use tidings_engine::message::new_link_secret;
 use tidings_engine::segment::SendRenderer;
-use tidings_engine::{Clock, SendRecord, Timestamp};
+use tidings_engine::{Clock, SendRecord};
 use tidings_store::{Chunk, ChunkMessage, ChunkOutcome, Store, Turn};
 use tokio::sync::{watch, Notify};
 
@@ -125,12 +125,11 @@ impl Worker {
                     .audience_page(&send.appid, audience, cursor.as_deref(), size)
                     .await?;
                 let done = (users.len() as u32) < size;
-                let now = self.clock.now();
                 let messages: Vec<ChunkMessage> = users
                     .iter()
                     .map(|u| match &send.spec.workspace {
-                        Some(push) => workspace_message(push, u, now),
-                        None => mini_message(renderer.as_ref(), &send.spec, u, now),
+                        Some(push) => workspace_message(push, u),
+                        None => mini_message(renderer.as_ref(), &send.spec, u),
                     })
                     .collect();
                 let cursor = users
@@ -253,7 +252,6 @@ fn mini_message(
     renderer: Option<&SendRenderer<'_>>,
     spec: &tidings_engine::SendSpec,
     u: &tidings_engine::User,
-    now: Timestamp,
 ) -> ChunkMessage {
     let rendered = match renderer {
         Some(r) => r
@@ -266,7 +264,7 @@ fn mini_message(
             openid: u.openid.clone(),
             rows: r.rows,
             emphasis: r.emphasis,
-            link_token: (spec.page.is_some() || spec.url.is_some()).then(|| new_link_token(now)),
+            link_secret: (spec.page.is_some() || spec.url.is_some()).then(new_link_secret),
             failed_reason: None,
             platforms: Vec::new(),
         },
@@ -279,7 +277,6 @@ fn mini_message(
 fn workspace_message(
     push: &tidings_engine::WorkspacePush,
     u: &tidings_engine::User,
-    now: Timestamp,
 ) -> ChunkMessage {
     let platforms = landing_platforms(u, &push.platforms);
     if platforms.is_empty() {
@@ -293,7 +290,7 @@ fn workspace_message(
         openid: u.openid.clone(),
         rows: Vec::new(),
         emphasis: None,
-        link_token: has_actions.then(|| new_link_token(now)),
+        link_secret: has_actions.then(new_link_secret),
         failed_reason: None,
         platforms,
     }
@@ -304,7 +301,7 @@ fn failed(u: &tidings_engine::User, reason: String) -> ChunkMessage {
         openid: u.openid.clone(),
         rows: Vec::new(),
         emphasis: None,
-        link_token: None,
+        link_secret: None,
         failed_reason: Some(reason),
         platforms: Vec::new(),
     }

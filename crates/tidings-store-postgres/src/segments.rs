@@ -5,6 +5,7 @@ use tidings_engine::{
     AppId, Audience, Message, OpenId, Platform, SendRecord, Tag, Timestamp, User,
 };
 use tidings_store::frame::{chunk_rows, ChunkRows};
+use tidings_store::links::{followed, link_key, LinkKey};
 use tidings_store::rows::{
     audience_sql, card_column, chunk_events, chunk_status, click_event, finished_event,
     platform_pattern, platforms_column, spec_json, AudienceParams, ClickRow, SendRow, TagRow,
@@ -419,13 +420,23 @@ impl PgStore {
     }
 
     pub(crate) async fn pg_message_by_link(&self, token: &str) -> StoreResult<Option<Message>> {
-        Ok(self
-            .messages_where(
-                &format!("SELECT {MESSAGE_COLUMNS} FROM message_view WHERE link_token = $1"),
-                &[&token],
-            )
-            .await?
-            .pop())
+        let found = match link_key(token) {
+            LinkKey::Id(id) => {
+                self.messages_where(
+                    &format!("SELECT {MESSAGE_COLUMNS} FROM message_view WHERE id = $1"),
+                    &[&id],
+                )
+                .await?
+            }
+            LinkKey::Token(t) => {
+                self.messages_where(
+                    &format!("SELECT {MESSAGE_COLUMNS} FROM message_view WHERE link_token = $1"),
+                    &[&t],
+                )
+                .await?
+            }
+        };
+        Ok(followed(found.into_iter().next(), token))
     }
 
     pub(crate) async fn pg_record_click(
@@ -642,7 +653,7 @@ async fn copy_messages(
     let sink = tx
         .copy_in(
             "COPY messages (appid, openid, send_id, status, created_at, delivered_at, rows,
-                            emphasis, failed_reason, link_token, platforms)
+                            emphasis, failed_reason, link_secret, platforms)
              FROM STDIN (FORMAT binary)",
         )
         .await
@@ -678,7 +689,7 @@ async fn copy_messages(
                 rows,
                 &emphasis,
                 &m.failed_reason,
-                &m.link_token,
+                &m.link_secret,
                 &platforms,
             ])
             .await
@@ -704,7 +715,7 @@ async fn insert_with_events(
         .iter()
         .map(|m| m.failed_reason.as_deref())
         .collect();
-    let links: Vec<Option<&str>> = messages.iter().map(|m| m.link_token.as_deref()).collect();
+    let links: Vec<Option<&str>> = messages.iter().map(|m| m.link_secret.as_deref()).collect();
     let platforms: Vec<Option<String>> = messages
         .iter()
         .map(|m| platforms_column(&m.platforms))
@@ -712,7 +723,7 @@ async fn insert_with_events(
     let inserted = tx
         .query(
             "INSERT INTO messages (appid, openid, send_id, status, created_at, delivered_at, rows,
-                                   emphasis, failed_reason, link_token, platforms)
+                                   emphasis, failed_reason, link_secret, platforms)
              SELECT $1, o, $2, $3, $4, $5, r, e, f, l, p
              FROM UNNEST($6::text[], $7::text[], $8::bigint[], $9::text[], $10::text[], $11::text[])
                   AS t(o, r, e, f, l, p)

@@ -56,6 +56,7 @@ pub(crate) fn message_row(r: &Row) -> MessageRow {
         card: r.get(17),
         platforms: r.get(18),
         frame: r.get(19),
+        link_secret: r.get(20),
     }
 }
 
@@ -381,7 +382,7 @@ async fn send_steps<C: GenericClient>(tx: &C, m: &NewMessage) -> StoreResult<Sen
     let id: i64 = tx
         .query_one(
             "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, grant_id, created_at,
-                                   send_id, status, link_token, url, delivered_at)
+                                   send_id, status, link_secret, url, delivered_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'delivered', $11, $12, $9) RETURNING id",
             &[
                 &appid,
@@ -394,7 +395,7 @@ async fn send_steps<C: GenericClient>(tx: &C, m: &NewMessage) -> StoreResult<Sen
                 &m.grant.as_ref().map(|g| g.as_str()),
                 &now,
                 &send_id,
-                &m.link_token,
+                &m.link_secret,
                 &m.url,
             ],
         )

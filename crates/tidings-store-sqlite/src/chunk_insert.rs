@@ -20,7 +20,7 @@ use tidings_store::{Chunk, StoreResult};
 use crate::backend;
 
 const COLUMNS: &str = "appid, openid, send_id, status, created_at, delivered_at, rows, emphasis,
-                       failed_reason, link_token, platforms";
+                       failed_reason, link_secret, platforms";
 /// Parameters every row of a statement shares: `?1`–`?5`.
 const SHARED: usize = 5;
 /// Rows a statement. A bare row binds 2 parameters, a full one 6: both
@@ -33,7 +33,7 @@ pub(crate) struct Recipient {
     pub rows: String,
     pub emphasis: Option<i64>,
     pub failed_reason: Option<String>,
-    pub link_token: Option<String>,
+    pub link_secret: Option<String>,
     pub platforms: Option<String>,
 }
 
@@ -42,7 +42,7 @@ impl Recipient {
     fn bare(&self) -> bool {
         self.emphasis.is_none()
             && self.failed_reason.is_none()
-            && self.link_token.is_none()
+            && self.link_secret.is_none()
             && self.platforms.is_none()
     }
 
@@ -52,7 +52,7 @@ impl Recipient {
             &self.rows,
             &self.emphasis,
             &self.failed_reason,
-            &self.link_token,
+            &self.link_secret,
             &self.platforms,
         ]
     }
@@ -82,7 +82,7 @@ impl StoredChunk {
                 rows,
                 emphasis: m.emphasis.map(|e| e as i64),
                 failed_reason: m.failed_reason.clone(),
-                link_token: m.link_token.clone(),
+                link_secret: m.link_secret.clone(),
                 platforms: platforms_column(&m.platforms),
             })
             .collect();

@@ -390,4 +390,5 @@ CREATE UNIQUE INDEX messages_link ON messages (link_token) WHERE link_token IS N
             tidings_store::message_view_sql!()
         ),
     },
+    tidings_store::migrations::LINK_SECRETS,
 ];

@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use tidings_engine::{
     AppId, Audience, Message, OpenId, Platform, SendRecord, Tag, Timestamp, User,
 };
+use tidings_store::links::{followed, link_key, LinkKey};
 use tidings_store::rows::{
     audience_sql, card_column, chunk_events, click_event, finished_event, platform_pattern,
     spec_json, AudienceParams, ClickRow, MessageRow, SendRow, TagRow, UserRow, CLICK_COLUMNS,
@@ -495,12 +496,19 @@ pub(crate) fn messages_after(
 }
 
 pub(crate) fn message_by_link(c: &Connection, token: &str) -> StoreResult<Option<Message>> {
-    Ok(messages(
-        c,
-        &format!("SELECT {MESSAGE_COLUMNS} FROM message_view WHERE link_token = ?1"),
-        [token],
-    )?
-    .pop())
+    let found = match link_key(token) {
+        LinkKey::Id(id) => messages(
+            c,
+            &format!("SELECT {MESSAGE_COLUMNS} FROM message_view WHERE id = ?1"),
+            [id],
+        )?,
+        LinkKey::Token(t) => messages(
+            c,
+            &format!("SELECT {MESSAGE_COLUMNS} FROM message_view WHERE link_token = ?1"),
+            [t],
+        )?,
+    };
+    Ok(followed(found.into_iter().next(), token))
 }
 
 pub(crate) fn record_click(

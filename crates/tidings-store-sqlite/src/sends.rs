@@ -57,6 +57,7 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
         card: r.get(17)?,
         platforms: r.get(18)?,
         frame: r.get(19)?,
+        link_secret: r.get(20)?,
     })
 }
 
@@ -247,7 +248,7 @@ const INSERT_SINGLE_SEND: &str =
      VALUES (?1, 'single', ?2, ?3, ?4, 'finished', 1, 1, ?5, ?5, ?5, ?6, ?7)";
 const INSERT_SINGLE_MESSAGE: &str =
     "INSERT INTO messages (appid, openid, template_id, title, rows, emphasis, page, grant_id,
-                          created_at, send_id, status, link_token, url, delivered_at)
+                          created_at, send_id, status, link_secret, url, delivered_at)
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'delivered', ?11, ?12, ?9)";
 
 /// Runs in the writer's transaction as a bare job, so a refusal leaves
@@ -311,7 +312,7 @@ pub(crate) fn send_message(
             m.grant.as_ref().map(|g| g.as_str()),
             now,
             send_id,
-            m.link_token,
+            m.link_secret,
             m.url
         ])
     })

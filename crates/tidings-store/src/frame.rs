@@ -10,11 +10,13 @@ use serde::Deserialize;
 
 /// The `message_view` view both backends read messages through (schema v9):
 /// a message with its send's shared part filled in. A macro, so that each
-/// backend's migration can `concat!` it into its SQL.
+/// backend's migration can `concat!` it into its SQL; a later migration
+/// that adds a message column names it as the view's last column
+/// (`message_view_sql!(", m.link_secret")`, schema v10).
 #[macro_export]
 macro_rules! message_view_sql {
-    () => {
-        "
+    ($($extra:literal)?) => {
+        concat!("
 CREATE VIEW message_view AS
 SELECT m.id, m.appid, m.openid,
        COALESCE(m.template_id, s.template_id) AS template_id,
@@ -25,9 +27,9 @@ SELECT m.id, m.appid, m.openid,
        COALESCE(m.url, s.url) AS url,
        m.delivered_at, m.clicked_at,
        COALESCE(m.card, s.card) AS card,
-       m.platforms, s.frame
+       m.platforms, s.frame", $($extra,)? "
 FROM messages m LEFT JOIN sends s ON s.id = m.send_id;
-"
+")
     };
 }
 use tidings_engine::Row;
@@ -184,7 +186,7 @@ mod tests {
                     openid: OpenId::parse(&format!("user{i}")).unwrap(),
                     rows,
                     emphasis: None,
-                    link_token: None,
+                    link_secret: None,
                     failed_reason: None,
                     platforms: Vec::new(),
                 })

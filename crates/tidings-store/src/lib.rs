@@ -14,6 +14,7 @@ use tidings_engine::{
 pub mod console_rows;
 pub mod frame;
 pub mod governance_rows;
+pub mod links;
 pub mod metered;
 pub mod migrations;
 pub mod rows;
@@ -97,8 +98,9 @@ pub struct NewMessage {
     /// The day counter to count the send in, and its ceiling.
     pub day_start: Timestamp,
     pub daily_limit: u32,
-    /// The tracking token of the card's link, when it has a jump target.
-    pub link_token: Option<String>,
+    /// The secret of the card's tracking link, when it has a jump target
+    /// (the link's token is made from it and the message's id).
+    pub link_secret: Option<String>,
     pub url: Option<String>,
     /// A caller's idempotency key: a send repeating one of the app's keys
     /// returns the first message instead of sending again.
@@ -139,7 +141,8 @@ pub struct ChunkMessage {
     pub openid: OpenId,
     pub rows: Vec<Row>,
     pub emphasis: Option<usize>,
-    pub link_token: Option<String>,
+    /// The secret of the card's tracking link, as for a single send.
+    pub link_secret: Option<String>,
     /// Set when the recipient's message could not be made.
     pub failed_reason: Option<String>,
     /// The message boxes a workspace card lands in.

@@ -270,7 +270,7 @@ pub fn grant_refusal(stored: Option<(String, String, i64, i64)>, msg: &NewMessag
 /// keeps once for all its recipients filled in (see [`crate::frame`]).
 pub const MESSAGE_COLUMNS: &str = "id, appid, openid, template_id, title, rows, emphasis, page, \
      created_at, read_at, send_id, status, failed_reason, link_token, url, delivered_at, clicked_at, \
-     card, platforms, frame";
+     card, platforms, frame, link_secret";
 
 /// A `messages` row.
 #[derive(Debug, Clone)]
@@ -296,6 +296,9 @@ pub struct MessageRow {
     pub platforms: Option<String>,
     /// The send's frame, when its messages keep only their values.
     pub frame: Option<String>,
+    /// The tracking link's secret (schema v10); messages from before keep
+    /// their whole token in `link_token` instead.
+    pub link_secret: Option<String>,
 }
 
 /// A chunk message's `status` and `delivered_at`: a failed message was
@@ -353,7 +356,10 @@ impl MessageRow {
             send_id: self.send_id,
             status: self.status,
             failed_reason: self.failed_reason,
-            link_token: self.link_token,
+            link_token: self.link_token.or_else(|| {
+                let secret = self.link_secret.as_deref()?;
+                tidings_engine::message::link_token(self.id, secret)
+            }),
             url: self.url,
             delivered_at: self.delivered_at.map(Timestamp::from_millis),
             clicked_at: self.clicked_at.map(Timestamp::from_millis),

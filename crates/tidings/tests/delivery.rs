@@ -421,7 +421,13 @@ async fn clicks_are_tracked_and_redirected(db: TestDb) {
     ))
     .await;
     let link = inbox["items"][0]["link"].as_str().unwrap().to_owned();
-    assert!(link.starts_with("/r/") && link.len() == 3 + 24, "{link}");
+    assert!(link.starts_with("/r/") && link.len() == 3 + 31, "{link}");
+    let message_id = inbox["items"][0]["id"].as_i64().unwrap();
+    assert_eq!(
+        tidings_engine::message::link_message_id(&link[3..]),
+        Some(message_id),
+        "the token names its message"
+    );
     let page = no_redirects
         .get(s.url(&link))
         .header("user-agent", "测试浏览器/1.0")
@@ -454,13 +460,28 @@ async fn clicks_are_tracked_and_redirected(db: TestDb) {
     let res = no_redirects.get(s.url(link)).send().await.unwrap();
     assert_eq!(res.status(), 302);
     assert_eq!(res.headers()["location"], "https://example.com/orders/7");
-    // Unknown or guessed tokens find nothing.
-    for bad in ["/r/AAAAAAAAAAAAAAAAAAAAAA", "/r/short"] {
+    // Unknown or guessed tokens find nothing: a real message's id with
+    // another secret neither.
+    let guessed = format!(
+        "/r/{}",
+        tidings_engine::message::link_token(
+            message_id,
+            &tidings_engine::message::new_link_secret()
+        )
+        .unwrap()
+    );
+    for bad in ["/r/AAAAAAAAAAAAAAAAAAAAAA", "/r/short", guessed.as_str()] {
         assert_eq!(
             no_redirects.get(s.url(bad)).send().await.unwrap().status(),
-            404
+            404,
+            "{bad}"
         );
     }
+    assert_eq!(
+        no_redirects.get(s.url(link)).send().await.unwrap().status(),
+        302,
+        "the real token still follows"
+    );
     s.stop().await;
 }
 

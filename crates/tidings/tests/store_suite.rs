@@ -34,6 +34,7 @@ backend_tests!(
     events_follow_the_apps_webhooks,
     messages_list_newest_first_and_mark_read,
     client_msg_ids_return_the_first_message,
+    links_find_their_message_by_its_id_and_secret,
     marketing_templates_round_trip,
     workspace_templates_round_trip,
     employees_keep_their_org_paths,
@@ -470,7 +471,7 @@ fn message(u: &User, g: &Grant, now: Timestamp, limit: u32) -> NewMessage {
         created_at: now,
         day_start: now.quota_day_start(),
         daily_limit: limit,
-        link_token: Some(tidings_engine::message::new_link_token(now)),
+        link_secret: Some(tidings_engine::message::new_link_secret()),
         url: None,
         client_msg_id: None,
         marketing_hits: 0,
@@ -711,7 +712,7 @@ async fn client_msg_ids_return_the_first_message(db: TestDb) {
         "same key, same message"
     );
     m.client_msg_id = Some("k2".into());
-    m.link_token = Some(tidings_engine::message::new_link_token(m.created_at));
+    m.link_secret = Some(tidings_engine::message::new_link_secret());
     assert_ne!(s.send_message(&m.clone().into()).await.unwrap(), first);
     let stats = s.send_stats(1).await.unwrap();
     assert_eq!(stats.clicks, 0);
@@ -722,6 +723,45 @@ async fn client_msg_ids_return_the_first_message(db: TestDb) {
             .len(),
         2
     );
+}
+
+/// A message's tracking token names its id and carries its secret: the
+/// token finds the message, the same id with another secret finds nothing,
+/// and a message without a link has no token.
+async fn links_find_their_message_by_its_id_and_secret(db: TestDb) {
+    use tidings_engine::message::{link_token, new_link_secret};
+    let s = store(&db).await;
+    let (_, u, g) = user_with_grant(&s, GrantKind::Payment).await;
+    let mut m = message(&u, &g, at(1), 100);
+    m.grant = None;
+    let SendOutcome::Sent { id } = s.send_message(&m.clone().into()).await.unwrap() else {
+        panic!("not sent");
+    };
+    m.link_secret = None;
+    let SendOutcome::Sent { id: plain } = s.send_message(&m.clone().into()).await.unwrap() else {
+        panic!("not sent");
+    };
+    let listed = s
+        .list_messages(&u.appid, &u.openid, None, None, 10)
+        .await
+        .unwrap();
+    let (linked, unlinked) = (&listed[1], &listed[0]);
+    assert_eq!((linked.id, unlinked.id), (id, plain));
+    assert_eq!(unlinked.link_token, None);
+    let token = linked.link_token.clone().expect("a page has a link");
+    assert_eq!(tidings_engine::message::link_message_id(&token), Some(id));
+    let found = s.message_by_link(&token).await.unwrap().unwrap();
+    assert_eq!(found.id, id);
+    for guessed in [
+        link_token(id, &new_link_secret()).unwrap(),
+        link_token(plain, &new_link_secret()).unwrap(),
+        link_token(plain + 1000, &new_link_secret()).unwrap(),
+    ] {
+        assert!(
+            s.message_by_link(&guessed).await.unwrap().is_none(),
+            "{guessed}"
+        );
+    }
 }
 
 async fn marketing_templates_round_trip(db: TestDb) {
@@ -973,7 +1013,7 @@ async fn send_timelines_count_per_bucket(db: TestDb) {
     let s = store(&db).await;
     let (_, u, g) = user_with_grant(&s, GrantKind::Payment).await;
     let mut m = message(&u, &g, at(5), 100);
-    m.link_token = Some(tidings_engine::message::new_link_token(m.created_at));
+    m.link_secret = Some(tidings_engine::message::new_link_secret());
     let SendOutcome::Sent { id } = s.send_message(&m.clone().into()).await.unwrap() else {
         panic!("not sent");
     };
@@ -1063,7 +1103,7 @@ fn chunk_of(
                     color: None,
                 }],
                 emphasis: None,
-                link_token: None,
+                link_secret: None,
                 failed_reason: None,
                 platforms: Vec::new(),
             })
