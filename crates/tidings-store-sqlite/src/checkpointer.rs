@@ -6,25 +6,55 @@
 //! reader) on its own connection. Should that thread fall far behind, the
 //! writer checkpoints itself, so the WAL stays bounded. Durability is the
 //! WAL's either way: a commit is on disk before it is answered.
+//!
+//! A checkpoint beside a writer that keeps committing never catches up:
+//! the frames committed while it copies are left over, and SQLite starts
+//! the WAL over only when a write transaction begins on a WAL that is
+//! wholly copied. Were the checkpointer woken again for them, it would
+//! copy a few frames and `fsync` the database after every commit, copying
+//! the pages every commit rewrites (inbox leaves, the tables' last pages)
+//! each time. So a cycle goes: the checkpointer copies the bulk, then
+//! again what came meanwhile until little is left (`LEFT_FOR_WRITER`),
+//! and hands the rest to the writer, which copies it from its WAL hook
+//! right after its next commit, when nothing can be appended; its next
+//! transaction then starts the WAL over. The checkpointer is not woken
+//! while the writer has the rest to copy.
 
 use std::ffi::{c_char, c_int, c_void};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
 
 use rusqlite::{ffi, Connection};
 
-/// WAL frames (pages) after which a checkpoint is due: 32 MiB of 4 KiB
+/// WAL frames (pages) after which a checkpoint is due: 94 MiB of 4 KiB
 /// pages. SQLite's own default is 1,000; a checkpoint copies each page
 /// once however many frames the WAL holds of it, so under a steady stream
 /// of small commits, which rewrite the same pages, rarer checkpoints copy
-/// far less.
-pub(crate) const DUE: c_int = 8000;
+/// far less; and the writer's share of a cycle (`LEFT_FOR_WRITER`), which
+/// holds up the commits behind it, comes rarely.
+#[cfg(not(test))]
+pub(crate) const DUE: c_int = 24_000;
 /// WAL frames after which the writer checkpoints itself.
-const BACKSTOP: c_int = 32_000;
+#[cfg(not(test))]
+pub(crate) const BACKSTOP: c_int = 96_000;
+/// The unit tests' cycles, the same but shorter.
+#[cfg(test)]
+pub(crate) const DUE: c_int = 400;
+#[cfg(test)]
+pub(crate) const BACKSTOP: c_int = 1_600;
+/// WAL frames a checkpointer's pass may leave uncopied for the writer to
+/// finish; more, and it copies again what came while it copied.
+const LEFT_FOR_WRITER: i64 = 128;
+/// Passes of one cycle at most, should the writer outrun them.
+const PASSES: usize = 8;
 
-/// What the WAL hook reaches: the checkpointer's wake-up.
+/// What the WAL hook reaches: the checkpointer's wake-up, and whether the
+/// writer is to finish the cycle's copy.
 pub(crate) struct Signal {
     wake: SyncSender<()>,
+    finish: Arc<AtomicBool>,
 }
 
 /// The writer's connection with its WAL hook. Fields drop in order: the
@@ -46,10 +76,12 @@ pub(crate) fn attach(
     let checkpoints = Connection::open(path).map_err(std::io::Error::other)?;
     let (wake, due) = sync_channel(1);
     let (ran, watched) = tokio::sync::watch::channel(0);
+    let finish = Arc::new(AtomicBool::new(false));
+    let handed = Arc::clone(&finish);
     std::thread::Builder::new()
         .name("sqlite-checkpt".into())
-        .spawn(move || run(&checkpoints, &due, &ran))?;
-    let signal = Box::new(Signal { wake });
+        .spawn(move || run(&checkpoints, &due, &ran, &handed))?;
+    let signal = Box::new(Signal { wake, finish });
     let arg = &*signal as *const Signal as *mut c_void;
     // SAFETY: the handle is the live connection's; the hook's argument
     // points into `signal`, which `HookedConnection` drops after the
@@ -76,7 +108,8 @@ unsafe extern "C" fn on_commit(
     // SAFETY: `arg` is the `Signal` that `attach` registered, alive for
     // as long as the connection is.
     let signal = unsafe { &*(arg as *const Signal) };
-    if frames >= BACKSTOP {
+    let finishing = signal.finish.swap(false, Ordering::AcqRel);
+    if finishing || frames >= BACKSTOP {
         // SAFETY: SQLite's own automatic checkpoint runs from this hook
         // the same way, with the same connection and database name.
         unsafe {
@@ -88,7 +121,7 @@ unsafe extern "C" fn on_commit(
                 std::ptr::null_mut(),
             );
         }
-    } else if frames >= DUE {
+    } else if frames >= DUE && !signal.finish.load(Ordering::Acquire) {
         // Already woken is as good as woken again.
         let _ = signal.wake.try_send(());
     }
@@ -99,14 +132,36 @@ unsafe extern "C" fn on_commit(
 /// yields the cores to the writer and the request handlers.
 const NICENESS: i32 = 10;
 
-fn run(conn: &Connection, due: &Receiver<()>, ran: &tokio::sync::watch::Sender<u64>) {
+fn run(
+    conn: &Connection,
+    due: &Receiver<()>,
+    ran: &tokio::sync::watch::Sender<u64>,
+    finish: &AtomicBool,
+) {
     lower_priority();
     while due.recv().is_ok() {
-        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %e, "sqlite checkpoint failed; the next one retries");
+        for _ in 0..PASSES {
+            match pass(conn) {
+                Ok(left) if left > LEFT_FOR_WRITER => continue,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "sqlite checkpoint failed; the next one retries")
+                }
+            }
+            break;
         }
+        finish.store(true, Ordering::Release);
+        // Wake-ups sent while this cycle copied are answered by it.
+        while due.try_recv().is_ok() {}
         ran.send_modify(|n| *n += 1);
     }
+}
+
+/// One `PASSIVE` checkpoint: the WAL's frames it left uncopied.
+fn pass(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+        Ok(r.get::<_, i64>(1)? - r.get::<_, i64>(2)?)
+    })
 }
 
 /// Lowers this thread's scheduling priority (Linux gives each thread its

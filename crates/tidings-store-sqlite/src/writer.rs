@@ -495,6 +495,19 @@ mod tests {
         assert_eq!(stored, 1);
     }
 
+    /// Commits `rows` rows of a 4 KiB page each, in one job.
+    async fn insert_pages(w: &Writer, rows: usize) {
+        w.write(move |c| {
+            for _ in 0..rows {
+                c.execute("INSERT INTO t (v) VALUES (zeroblob(4000))", [])
+                    .map_err(crate::backend)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
+
     /// Pages reach the database file by the checkpointer, not by the
     /// writer's commits.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -506,15 +519,7 @@ mod tests {
         // Pages of 4 KiB, past the point a checkpoint is due.
         let jobs = crate::checkpointer::DUE as usize / 100 + 10;
         for _ in 0..jobs {
-            w.write(|c| {
-                for _ in 0..100 {
-                    c.execute("INSERT INTO t (v) VALUES (zeroblob(4000))", [])
-                        .map_err(crate::backend)?;
-                }
-                Ok(())
-            })
-            .await
-            .unwrap();
+            insert_pages(&w, 100).await;
         }
         // Each checkpoint that ends is a moment to look at the file; the
         // last one leaves it as it stays.
@@ -535,5 +540,40 @@ mod tests {
             size()
         );
         assert_eq!(count(&path), jobs as i64 * 100);
+    }
+
+    /// Under a stream of commits the WAL starts over once a checkpoint
+    /// cycle has copied it, long before the writer's backstop, and a cycle
+    /// runs once a WAL, not once a commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn checkpoint_cycles_start_the_wal_over() {
+        use crate::checkpointer::{BACKSTOP, DUE};
+        let dir = tempfile::tempdir().unwrap();
+        let (w, path) = writer(&dir);
+        let wal = path.with_extension("db-wal");
+        // Ten WALs' worth of 4 KiB rows, twenty a commit, with pauses that
+        // leave the checkpointer (at a low priority) the cores on a busy
+        // machine too.
+        let commits = DUE as usize / 2;
+        for i in 0..commits {
+            if i % 10 == 0 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            insert_pages(&w, 20).await;
+        }
+        let cycles = *w.checkpoints.borrow();
+        // A frame is its page and a 24-byte header; the file keeps the
+        // most the WAL ever held.
+        let most = std::fs::metadata(&wal).unwrap().len() / (4096 + 24);
+        assert!(
+            most < BACKSTOP as u64,
+            "the WAL grew to {most} frames: it did not start over"
+        );
+        assert!(cycles >= 2, "{cycles} checkpoint cycles ran");
+        assert!(
+            cycles < commits as u64 / 10,
+            "{cycles} checkpoint cycles for {commits} commits"
+        );
+        assert_eq!(count(&path), commits as i64 * 20);
     }
 }
