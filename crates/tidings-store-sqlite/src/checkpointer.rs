@@ -22,7 +22,7 @@
 
 use std::ffi::{c_char, c_int, c_void};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 
@@ -55,6 +55,8 @@ const PASSES: usize = 8;
 pub(crate) struct Signal {
     wake: SyncSender<()>,
     finish: Arc<AtomicBool>,
+    /// The WAL's length in frames at the writer's last commit.
+    frames: Arc<AtomicI64>,
 }
 
 /// The writer's connection with its WAL hook. Fields drop in order: the
@@ -77,11 +79,19 @@ pub(crate) fn attach(
     let (wake, due) = sync_channel(1);
     let (ran, watched) = tokio::sync::watch::channel(0);
     let finish = Arc::new(AtomicBool::new(false));
-    let handed = Arc::clone(&finish);
+    let frames = Arc::new(AtomicI64::new(0));
+    let cycle = Cycle {
+        finish: Arc::clone(&finish),
+        frames: Arc::clone(&frames),
+    };
     std::thread::Builder::new()
         .name("sqlite-checkpt".into())
-        .spawn(move || run(&checkpoints, &due, &ran, &handed))?;
-    let signal = Box::new(Signal { wake, finish });
+        .spawn(move || run(&checkpoints, &due, &ran, &cycle))?;
+    let signal = Box::new(Signal {
+        wake,
+        finish,
+        frames,
+    });
     let arg = &*signal as *const Signal as *mut c_void;
     // SAFETY: the handle is the live connection's; the hook's argument
     // points into `signal`, which `HookedConnection` drops after the
@@ -108,6 +118,7 @@ unsafe extern "C" fn on_commit(
     // SAFETY: `arg` is the `Signal` that `attach` registered, alive for
     // as long as the connection is.
     let signal = unsafe { &*(arg as *const Signal) };
+    signal.frames.store(i64::from(frames), Ordering::Release);
     let finishing = signal.finish.swap(false, Ordering::AcqRel);
     if finishing || frames >= BACKSTOP {
         // SAFETY: SQLite's own automatic checkpoint runs from this hook
@@ -132,17 +143,26 @@ unsafe extern "C" fn on_commit(
 /// yields the cores to the writer and the request handlers.
 const NICENESS: i32 = 10;
 
+/// What the checkpointer shares with the writer's hook.
+struct Cycle {
+    finish: Arc<AtomicBool>,
+    frames: Arc<AtomicI64>,
+}
+
 fn run(
     conn: &Connection,
     due: &Receiver<()>,
     ran: &tokio::sync::watch::Sender<u64>,
-    finish: &AtomicBool,
+    cycle: &Cycle,
 ) {
     lower_priority();
     while due.recv().is_ok() {
         for _ in 0..PASSES {
             match pass(conn) {
-                Ok(left) if left > LEFT_FOR_WRITER => continue,
+                // The frames committed while the pass copied.
+                Ok(copied) if cycle.frames.load(Ordering::Acquire) - copied > LEFT_FOR_WRITER => {
+                    continue
+                }
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "sqlite checkpoint failed; the next one retries")
@@ -150,18 +170,18 @@ fn run(
             }
             break;
         }
-        finish.store(true, Ordering::Release);
+        cycle.finish.store(true, Ordering::Release);
         // Wake-ups sent while this cycle copied are answered by it.
         while due.try_recv().is_ok() {}
         ran.send_modify(|n| *n += 1);
     }
 }
 
-/// One `PASSIVE` checkpoint: the WAL's frames it left uncopied.
+/// One `PASSIVE` checkpoint: the WAL's frames copied into the database
+/// by its end (all the WAL held when it began, unless a reader still needs
+/// some).
 fn pass(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
-        Ok(r.get::<_, i64>(1)? - r.get::<_, i64>(2)?)
-    })
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(2))
 }
 
 /// Lowers this thread's scheduling priority (Linux gives each thread its
