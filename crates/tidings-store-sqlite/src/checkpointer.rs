@@ -157,20 +157,21 @@ fn run(
 ) {
     lower_priority();
     while due.recv().is_ok() {
+        let mut copied = Ok(0);
         for _ in 0..PASSES {
-            match pass(conn) {
+            copied = pass(conn);
+            match &copied {
                 // The frames committed while the pass copied.
-                Ok(copied) if cycle.frames.load(Ordering::Acquire) - copied > LEFT_FOR_WRITER => {
-                    continue
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "sqlite checkpoint failed; the next one retries")
-                }
+                Ok(n) if cycle.frames.load(Ordering::Acquire) - n > LEFT_FOR_WRITER => continue,
+                _ => break,
             }
-            break;
         }
-        cycle.finish.store(true, Ordering::Release);
+        match copied {
+            Ok(_) => cycle.finish.store(true, Ordering::Release),
+            // The writer is not handed a whole WAL to copy: the next
+            // commit past the due size wakes this thread again.
+            Err(e) => tracing::warn!(error = %e, "sqlite checkpoint failed; the next one retries"),
+        }
         // Wake-ups sent while this cycle copied are answered by it.
         while due.try_recv().is_ok() {}
         ran.send_modify(|n| *n += 1);
