@@ -440,9 +440,13 @@ fn sorted_base64() -> &'static base64::engine::GeneralPurpose {
 
 /// Random bytes of a tracking link's secret.
 const SECRET_BYTES: usize = 15;
-/// Characters of a tracking token that names its message: the message id
-/// (8 bytes) and the secret, 23 bytes in sorted base64.
-const LOCATING_TOKEN_LEN: usize = 31;
+/// Characters of a secret: 15 bytes in sorted base64.
+const SECRET_LEN: usize = 20;
+/// Characters of a message id (8 bytes) in sorted base64.
+const ID_LEN: usize = 11;
+/// Characters of a tracking token that names its message: the id's, then
+/// the secret's.
+const LOCATING_TOKEN_LEN: usize = ID_LEN + SECRET_LEN;
 
 /// A fresh secret for a message's tracking link, 20 URL-safe characters
 /// (120 random bits). The message keeps the secret; its link's token is
@@ -461,13 +465,13 @@ pub fn new_link_secret() -> String {
 /// this version did not make.
 pub fn link_token(id: i64, secret: &str) -> Option<String> {
     use base64::Engine;
-    let mut bytes = [0u8; 8 + SECRET_BYTES];
-    bytes[..8].copy_from_slice(&id.to_be_bytes());
-    sorted_base64()
-        .decode_slice(secret, &mut bytes[8..])
-        .ok()
-        .filter(|&n| n == SECRET_BYTES)?;
-    Some(sorted_base64().encode(bytes))
+    if secret.len() != SECRET_LEN || !url_safe(secret) {
+        return None;
+    }
+    let mut token = String::with_capacity(LOCATING_TOKEN_LEN);
+    sorted_base64().encode_string(id.to_be_bytes(), &mut token);
+    token.push_str(secret);
+    Some(token)
 }
 
 /// The message a tracking token made by [`link_token`] names; `None` for
@@ -475,12 +479,19 @@ pub fn link_token(id: i64, secret: &str) -> Option<String> {
 /// by the token itself).
 pub fn link_message_id(token: &str) -> Option<i64> {
     use base64::Engine;
-    if token.len() != LOCATING_TOKEN_LEN {
+    if token.len() != LOCATING_TOKEN_LEN || !url_safe(token) {
         return None;
     }
-    let mut bytes = [0u8; 8 + SECRET_BYTES + 1];
-    let n = sorted_base64().decode_slice(token, &mut bytes).ok()?;
-    (n == 8 + SECRET_BYTES).then(|| i64::from_be_bytes(bytes[..8].try_into().expect("8 bytes")))
+    let mut id = [0u8; 9];
+    let n = sorted_base64()
+        .decode_slice(&token[..ID_LEN], &mut id)
+        .ok()?;
+    (n == 8).then(|| i64::from_be_bytes(id[..8].try_into().expect("8 bytes")))
+}
+
+fn url_safe(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Whether a message's tracking token is the one followed, compared in
@@ -495,10 +506,7 @@ pub fn same_link_token(kept: &str, followed: &str) -> bool {
 /// random bits, as earlier versions made them, kept with their messages),
 /// all URL-safe.
 pub fn is_link_token(token: &str) -> bool {
-    matches!(token.len(), 22 | 24 | LOCATING_TOKEN_LEN)
-        && token
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    matches!(token.len(), 22 | 24 | LOCATING_TOKEN_LEN) && url_safe(token)
 }
 
 /// Where a followed link goes.

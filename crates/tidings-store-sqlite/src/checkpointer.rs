@@ -50,13 +50,20 @@ const LEFT_FOR_WRITER: i64 = 128;
 /// Passes of one cycle at most, should the writer outrun them.
 const PASSES: usize = 8;
 
-/// What the WAL hook reaches: the checkpointer's wake-up, and whether the
-/// writer is to finish the cycle's copy.
+/// What the WAL hook reaches: the checkpointer's wake-up, and the cycle
+/// it shares with the checkpointer.
 pub(crate) struct Signal {
     wake: SyncSender<()>,
-    finish: Arc<AtomicBool>,
+    cycle: Arc<Cycle>,
+}
+
+/// What the checkpointer and the writer's hook share.
+#[derive(Default)]
+struct Cycle {
+    /// Whether the writer is to finish the cycle's copy.
+    finish: AtomicBool,
     /// The WAL's length in frames at the writer's last commit.
-    frames: Arc<AtomicI64>,
+    frames: AtomicI64,
 }
 
 /// The writer's connection with its WAL hook. Fields drop in order: the
@@ -78,20 +85,12 @@ pub(crate) fn attach(
     let checkpoints = Connection::open(path).map_err(std::io::Error::other)?;
     let (wake, due) = sync_channel(1);
     let (ran, watched) = tokio::sync::watch::channel(0);
-    let finish = Arc::new(AtomicBool::new(false));
-    let frames = Arc::new(AtomicI64::new(0));
-    let cycle = Cycle {
-        finish: Arc::clone(&finish),
-        frames: Arc::clone(&frames),
-    };
+    let cycle = Arc::new(Cycle::default());
+    let shared = Arc::clone(&cycle);
     std::thread::Builder::new()
         .name("sqlite-checkpt".into())
-        .spawn(move || run(&checkpoints, &due, &ran, &cycle))?;
-    let signal = Box::new(Signal {
-        wake,
-        finish,
-        frames,
-    });
+        .spawn(move || run(&checkpoints, &due, &ran, &shared))?;
+    let signal = Box::new(Signal { wake, cycle });
     let arg = &*signal as *const Signal as *mut c_void;
     // SAFETY: the handle is the live connection's; the hook's argument
     // points into `signal`, which `HookedConnection` drops after the
@@ -118,8 +117,9 @@ unsafe extern "C" fn on_commit(
     // SAFETY: `arg` is the `Signal` that `attach` registered, alive for
     // as long as the connection is.
     let signal = unsafe { &*(arg as *const Signal) };
-    signal.frames.store(i64::from(frames), Ordering::Release);
-    let finishing = signal.finish.swap(false, Ordering::AcqRel);
+    let cycle = &signal.cycle;
+    cycle.frames.store(i64::from(frames), Ordering::Release);
+    let finishing = cycle.finish.swap(false, Ordering::AcqRel);
     if finishing || frames >= BACKSTOP {
         // SAFETY: SQLite's own automatic checkpoint runs from this hook
         // the same way, with the same connection and database name.
@@ -132,7 +132,7 @@ unsafe extern "C" fn on_commit(
                 std::ptr::null_mut(),
             );
         }
-    } else if frames >= DUE && !signal.finish.load(Ordering::Acquire) {
+    } else if frames >= DUE && !cycle.finish.load(Ordering::Acquire) {
         // Already woken is as good as woken again.
         let _ = signal.wake.try_send(());
     }
@@ -142,12 +142,6 @@ unsafe extern "C" fn on_commit(
 /// The checkpointer's niceness: copying pages is background work, and it
 /// yields the cores to the writer and the request handlers.
 const NICENESS: i32 = 10;
-
-/// What the checkpointer shares with the writer's hook.
-struct Cycle {
-    finish: Arc<AtomicBool>,
-    frames: Arc<AtomicI64>,
-}
 
 fn run(
     conn: &Connection,
