@@ -32,6 +32,9 @@ pub(crate) fn run(conn: &mut Connection, migrations: &[Migration]) -> StoreResul
                 name = m.name,
                 "applying sqlite migration"
             );
+            if m.version == RENUMBERED {
+                renumber(&tx).map_err(backend)?;
+            }
             tx.execute_batch(m.sql).map_err(backend)?;
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at)
@@ -45,6 +48,56 @@ pub(crate) fn run(conn: &mut Connection, migrations: &[Migration]) -> StoreResul
     Ok(())
 }
 
+/// The version whose tables number their rows one past the largest id
+/// instead of by AUTOINCREMENT (see [`renumber`]).
+const RENUMBERED: i64 = 11;
+
+/// Schema v11's first step: `sends` and `messages` rebuilt as they are, the
+/// same columns, rows and indexes, but for AUTOINCREMENT, whose
+/// `sqlite_sequence` row every insert read and rewrote. SQLite cannot drop
+/// AUTOINCREMENT from a table in place; the table is copied into one made
+/// from its own definition. `message_view` names both and is dropped first
+/// (the migration's SQL makes it again).
+fn renumber(tx: &Connection) -> rusqlite::Result<()> {
+    tx.execute_batch("DROP VIEW message_view;")?;
+    for table in ["sends", "messages"] {
+        let (definition, indexes) = definition(tx, table)?;
+        let rebuilt = format!("{table}_rebuilt");
+        let columns = definition
+            .find('(')
+            .map(|open| &definition[open..])
+            .ok_or_else(|| rusqlite::Error::InvalidQuery)?;
+        tx.execute_batch(&format!(
+            "CREATE TABLE {rebuilt} {};
+             INSERT INTO {rebuilt} SELECT * FROM {table};
+             DROP TABLE {table};
+             ALTER TABLE {rebuilt} RENAME TO {table};",
+            columns.replacen(" AUTOINCREMENT", "", 1)
+        ))?;
+        for index in indexes {
+            tx.execute_batch(&index)?;
+        }
+    }
+    Ok(())
+}
+
+/// A table's `CREATE TABLE` statement and its indexes' statements.
+fn definition(tx: &Connection, table: &str) -> rusqlite::Result<(String, Vec<String>)> {
+    let create = tx.query_row(
+        "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+        [table],
+        |r| r.get(0),
+    )?;
+    let indexes = tx
+        .prepare(
+            "SELECT sql FROM sqlite_schema
+             WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL ORDER BY name",
+        )?
+        .query_map([table], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((create, indexes))
+}
+
 #[cfg(test)]
 mod tests {
     use tidings_engine::{AppId, OpenId, TemplateId};
@@ -52,7 +105,9 @@ mod tests {
     use super::*;
     use crate::schema::MIGRATIONS;
 
-    /// A database written before v9 keeps its messages, whole, and their ids.
+    /// A database written before v9 keeps its messages, whole, and their
+    /// ids; from v11 on, ids go on from the largest, and neither a message
+    /// nor a send can be deleted, so no id is ever handed out twice.
     #[test]
     fn lean_messages_keep_what_was_stored_before() {
         let dir = tempfile::tempdir().unwrap();
@@ -70,8 +125,7 @@ mod tests {
              VALUES ('{appid}', 'u1', '{t}', '购买成功通知',
                      '[{{\"key\":\"keyword1\",\"name\":\"地点\",\"value\":\"厂\"}}]',
                      'index', 5, 1, 'delivered', 'tok', 5),
-                    ('{appid}', 'u1', '{t}', '购买成功通知', '[]', NULL, 6, NULL, 'delivered', NULL, 6);
-             DELETE FROM messages WHERE id = 2;",
+                    ('{appid}', 'u1', '{t}', '购买成功通知', '[]', NULL, 6, NULL, 'delivered', NULL, 6);",
             appid = appid.as_str(),
             t = t.as_str()
         ))
@@ -79,8 +133,8 @@ mod tests {
         run(&mut c, MIGRATIONS).unwrap();
         let openid = OpenId::parse("u1").unwrap();
         let listed = crate::sends::list_messages(&c, &appid, &openid, None, None, 10).unwrap();
-        assert_eq!(listed.len(), 1);
-        let m = &listed[0];
+        assert_eq!(listed.len(), 2);
+        let m = &listed[1];
         assert_eq!((m.id, m.title.as_str()), (1, "购买成功通知"));
         assert_eq!(m.template_id, t);
         assert_eq!(m.page.as_deref(), Some("index"));
@@ -94,10 +148,38 @@ mod tests {
             [appid.as_str()],
         )
         .unwrap();
-        assert_eq!(
-            c.last_insert_rowid(),
-            3,
-            "a deleted id is not handed out again"
+        assert_eq!(c.last_insert_rowid(), 3, "ids go on from the largest");
+        let refused = c
+            .execute("DELETE FROM messages WHERE id = 3", [])
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("messages are kept"),
+            "{refused}"
         );
+        let refused = c.execute("DELETE FROM sends", []).unwrap_err();
+        assert!(refused.to_string().contains("sends are kept"), "{refused}");
+        let kept: i64 = c
+            .query_row("SELECT COUNT(*) FROM messages", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 3, "no id can be freed for reuse: nothing is deleted");
+        for (table, indexes) in [
+            ("sends", "sends_app sends_client_msg sends_open"),
+            (
+                "messages",
+                "messages_inbox messages_link messages_send_recipient",
+            ),
+        ] {
+            let (create, kept) = definition(&c, table).unwrap();
+            assert!(!create.contains("AUTOINCREMENT"), "{create}");
+            let names: Vec<String> = kept
+                .iter()
+                .map(|sql| {
+                    sql.split_whitespace()
+                        .nth(2 + sql.contains("UNIQUE") as usize)
+                })
+                .map(|name| name.unwrap().to_string())
+                .collect();
+            assert_eq!(names.join(" "), indexes, "{table} keeps its indexes");
+        }
     }
 }

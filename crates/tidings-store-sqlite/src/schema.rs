@@ -391,4 +391,20 @@ CREATE UNIQUE INDEX messages_link ON messages (link_token) WHERE link_token IS N
         ),
     },
     tidings_store::migrations::LINK_SECRETS,
+    Migration {
+        version: 11,
+        name: "messages and sends numbered by their largest id, and kept",
+        // Before this SQL, `migrate::renumber` drops `message_view` and
+        // rebuilds `sends` and `messages` as they are but for AUTOINCREMENT.
+        sql: concat!(
+            r#"
+DELETE FROM sqlite_sequence WHERE name IN ('sends', 'messages');
+CREATE TRIGGER sends_kept BEFORE DELETE ON sends
+BEGIN SELECT RAISE(ABORT, 'sends are kept: a send record is never deleted'); END;
+CREATE TRIGGER messages_kept BEFORE DELETE ON messages
+BEGIN SELECT RAISE(ABORT, 'messages are kept: a message is never deleted'); END;
+"#,
+            tidings_store::message_view_sql!(", m.link_secret")
+        ),
+    },
 ];
