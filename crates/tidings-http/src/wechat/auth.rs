@@ -1,19 +1,14 @@
 //! `?access_token=` on every API that takes it.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use tidings_service::Caller;
 
-use super::wire::{WxError, WxQuery};
+use super::wire::WxError;
 use crate::AppState;
-
-/// The one query parameter read here; the others are the endpoint's.
-#[derive(serde::Deserialize)]
-struct TokenQuery {
-    access_token: Option<String>,
-}
 
 /// The app behind the request's access token.
 pub struct WxCaller(pub Caller);
@@ -25,12 +20,94 @@ impl FromRequestParts<Arc<AppState>> for WxCaller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let WxQuery(q) = WxQuery::<TokenQuery>::from_request_parts(parts, state).await?;
-        let caller = state
-            .services
-            .tokens
-            .authenticate(q.access_token.as_deref())
-            .await?;
+        let token = access_token(parts.uri.query())
+            .map_err(|()| WxError::new(47001, "data format error: query string"))?;
+        let caller = state.services.tokens.authenticate(token.as_deref()).await?;
         Ok(WxCaller(caller))
+    }
+}
+
+/// The query string's `access_token`, read as a query extractor reads it,
+/// without building a map of every parameter on every request: keys and
+/// values percent-decoded (`+` a space, bad UTF-8 replaced), a key without
+/// `=` holding the empty value, and a second `access_token` refused.
+fn access_token(query: Option<&str>) -> Result<Option<Cow<'_, str>>, ()> {
+    let mut found = None;
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if decode(key) != "access_token" {
+            continue;
+        }
+        if found.is_some() {
+            return Err(());
+        }
+        found = Some(decode(value));
+    }
+    Ok(found)
+}
+
+/// One component of a form-encoded query string, decoded.
+fn decode(component: &str) -> Cow<'_, str> {
+    if !component.contains(['%', '+']) {
+        return Cow::Borrowed(component);
+    }
+    let spaced = component.replace('+', " ");
+    Cow::Owned(
+        percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::access_token;
+
+    /// What a query extractor reads: a struct of one optional field.
+    #[derive(serde::Deserialize)]
+    struct TokenQuery {
+        access_token: Option<String>,
+    }
+
+    /// Each query string is read as axum's `Query` extractor (and so
+    /// `serde_urlencoded`) reads it.
+    #[test]
+    fn the_token_is_read_as_a_query_extractor_reads_it() {
+        let cases = [
+            "",
+            "a=1&b",
+            "access_token=abc",
+            "x=1&&access_token=abc&y",
+            "access_token=a%2Bb+c%3D",
+            "access_token=a=b",
+            "access%5Ftoken=abc",
+            "access+token=abc",
+            "access_token",
+            "access_token=",
+            "access_token=%FF",
+            "access_token=%zz",
+            "access_token=a&access_token=b",
+            "ACCESS_TOKEN=abc",
+        ];
+        for query in cases {
+            let uri: axum::http::Uri = format!("/x?{query}").parse().unwrap();
+            let expected = axum::extract::Query::<TokenQuery>::try_from_uri(&uri)
+                .map(|q| q.0.access_token)
+                .map_err(|_| ());
+            let read = access_token(uri.query()).map(|t| t.map(|t| t.into_owned()));
+            assert_eq!(read, expected, "{query:?}");
+        }
+        assert_eq!(access_token(None), Ok(None));
+        assert_eq!(
+            access_token(Some("access_token=a%2Bb+c%3D"))
+                .unwrap()
+                .as_deref(),
+            Some("a+b c=")
+        );
+        assert!(access_token(Some("access_token=a&access_token=b")).is_err());
     }
 }
