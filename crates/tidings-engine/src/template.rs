@@ -231,35 +231,25 @@ impl Template {
 /// `keywordN`, the data key of a template's N-th keyword, written without
 /// the formatting machinery: every send builds one a row.
 fn keyword_key(n: usize) -> String {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let mut key = String::with_capacity("keyword".len() + digits.len() - at);
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n);
+    let mut key = String::with_capacity("keyword".len() + digits.len());
     key.push_str("keyword");
-    key.extend(digits[at..].iter().map(|&d| char::from(d)));
+    key.push_str(digits);
     key
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::library::builtin_library;
 
     #[test]
     fn keyword_keys_are_written_in_decimal() {
         for n in [1, 9, 10, 12, 99, 100, 1234] {
-            assert_eq!(super::keyword_key(n), format!("keyword{n}"));
+            assert_eq!(keyword_key(n), format!("keyword{n}"));
         }
     }
-
-    use super::*;
-    use crate::library::builtin_library;
 
     fn at0002() -> LibraryTitle {
         builtin_library().into_iter().nth(1).unwrap()

@@ -66,7 +66,7 @@ fn renumber(tx: &Connection) -> rusqlite::Result<()> {
         let columns = definition
             .find('(')
             .map(|open| &definition[open..])
-            .ok_or_else(|| rusqlite::Error::InvalidQuery)?;
+            .ok_or(rusqlite::Error::InvalidQuery)?;
         tx.execute_batch(&format!(
             "CREATE TABLE {rebuilt} {};
              INSERT INTO {rebuilt} SELECT * FROM {table};
@@ -169,16 +169,18 @@ mod tests {
                 "messages_inbox messages_link messages_send_recipient",
             ),
         ] {
-            let (create, kept) = definition(&c, table).unwrap();
+            let (create, _) = definition(&c, table).unwrap();
             assert!(!create.contains("AUTOINCREMENT"), "{create}");
-            let names: Vec<String> = kept
-                .iter()
-                .map(|sql| {
-                    sql.split_whitespace()
-                        .nth(2 + sql.contains("UNIQUE") as usize)
-                })
-                .map(|name| name.unwrap().to_string())
-                .collect();
+            let names: Vec<String> = c
+                .prepare(
+                    "SELECT name FROM sqlite_schema
+                     WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL ORDER BY name",
+                )
+                .unwrap()
+                .query_map([table], |r| r.get(0))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
             assert_eq!(names.join(" "), indexes, "{table} keeps its indexes");
         }
     }

@@ -398,7 +398,6 @@ CREATE UNIQUE INDEX messages_link ON messages (link_token) WHERE link_token IS N
         // rebuilds `sends` and `messages` as they are but for AUTOINCREMENT.
         sql: concat!(
             r#"
-DELETE FROM sqlite_sequence WHERE name IN ('sends', 'messages');
 CREATE TRIGGER sends_kept BEFORE DELETE ON sends
 BEGIN SELECT RAISE(ABORT, 'sends are kept: a send record is never deleted'); END;
 CREATE TRIGGER messages_kept BEFORE DELETE ON messages

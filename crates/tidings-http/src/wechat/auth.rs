@@ -27,40 +27,18 @@ impl FromRequestParts<Arc<AppState>> for WxCaller {
     }
 }
 
-/// The query string's `access_token`, read as a query extractor reads it,
-/// without building a map of every parameter on every request: keys and
-/// values percent-decoded (`+` a space, bad UTF-8 replaced), a key without
-/// `=` holding the empty value, and a second `access_token` refused.
+/// The query string's `access_token`, read as a query extractor reads it
+/// (`form_urlencoded` decoding each pair, as `serde_urlencoded` does) but
+/// without building every parameter on every request; a second
+/// `access_token` is refused.
 fn access_token(query: Option<&str>) -> Result<Option<Cow<'_, str>>, ()> {
     let mut found = None;
-    for pair in query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-    {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if decode(key) != "access_token" {
-            continue;
-        }
-        if found.is_some() {
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        if key == "access_token" && found.replace(value).is_some() {
             return Err(());
         }
-        found = Some(decode(value));
     }
     Ok(found)
-}
-
-/// One component of a form-encoded query string, decoded.
-fn decode(component: &str) -> Cow<'_, str> {
-    if !component.contains(['%', '+']) {
-        return Cow::Borrowed(component);
-    }
-    let spaced = component.replace('+', " ");
-    Cow::Owned(
-        percent_encoding::percent_decode_str(&spaced)
-            .decode_utf8_lossy()
-            .into_owned(),
-    )
 }
 
 #[cfg(test)]
