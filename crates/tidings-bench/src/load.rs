@@ -102,3 +102,52 @@ pub async fn run<R: Request>(req: Arc<R>, connections: usize, secs: u64) -> Stat
         hist,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+
+    /// A request that needs no server: every third one fails, and each is
+    /// counted.
+    struct Counted(AtomicU64);
+
+    impl Request for Counted {
+        async fn send(&self, _: &reqwest::Client, _: usize, n: u64) -> bool {
+            self.0.fetch_add(1, Ordering::Relaxed);
+            tokio::task::yield_now().await;
+            n % 3 != 2
+        }
+    }
+
+    /// Every request a run sends is counted once, as a success or an error,
+    /// each success's latency is in the histogram, and two runs merge into
+    /// their sums. (What is counted, not how fast: the run's length only
+    /// bounds it.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_run_counts_every_request_once() {
+        let req = Arc::new(Counted(AtomicU64::new(0)));
+        let stats = run(req.clone(), 4, 1).await;
+        let sent = req.0.load(Ordering::Relaxed);
+        assert!(sent > 0);
+        assert_eq!(stats.ok + stats.errors, sent);
+        assert!(
+            stats.errors > 0 && stats.errors <= stats.ok,
+            "{} errors",
+            stats.errors
+        );
+        assert_eq!(stats.hist.len(), stats.ok);
+        assert!(stats.secs >= 1.0);
+        let twice = Stats {
+            ok: stats.ok,
+            errors: stats.errors,
+            secs: stats.secs,
+            hist: stats.hist.clone(),
+        }
+        .merged(&stats);
+        assert_eq!(twice.ok, 2 * stats.ok);
+        assert_eq!(twice.hist.len(), 2 * stats.ok);
+        assert_eq!(twice.rate(), stats.rate());
+    }
+}
