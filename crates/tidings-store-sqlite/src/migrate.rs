@@ -74,15 +74,16 @@ fn renumber(tx: &Connection) -> rusqlite::Result<()> {
              ALTER TABLE {rebuilt} RENAME TO {table};",
             columns.replacen(" AUTOINCREMENT", "", 1)
         ))?;
-        for index in indexes {
+        for (_, index) in indexes {
             tx.execute_batch(&index)?;
         }
     }
     Ok(())
 }
 
-/// A table's `CREATE TABLE` statement and its indexes' statements.
-fn definition(tx: &Connection, table: &str) -> rusqlite::Result<(String, Vec<String>)> {
+/// A table's `CREATE TABLE` statement and its indexes' names and
+/// statements, by name.
+fn definition(tx: &Connection, table: &str) -> rusqlite::Result<(String, Vec<(String, String)>)> {
     let create = tx.query_row(
         "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = ?1",
         [table],
@@ -90,10 +91,10 @@ fn definition(tx: &Connection, table: &str) -> rusqlite::Result<(String, Vec<Str
     )?;
     let indexes = tx
         .prepare(
-            "SELECT sql FROM sqlite_schema
+            "SELECT name, sql FROM sqlite_schema
              WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL ORDER BY name",
         )?
-        .query_map([table], |r| r.get(0))?
+        .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     Ok((create, indexes))
 }
@@ -169,18 +170,9 @@ mod tests {
                 "messages_inbox messages_link messages_send_recipient",
             ),
         ] {
-            let (create, _) = definition(&c, table).unwrap();
+            let (create, kept) = definition(&c, table).unwrap();
             assert!(!create.contains("AUTOINCREMENT"), "{create}");
-            let names: Vec<String> = c
-                .prepare(
-                    "SELECT name FROM sqlite_schema
-                     WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL ORDER BY name",
-                )
-                .unwrap()
-                .query_map([table], |r| r.get(0))
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap();
+            let names: Vec<String> = kept.into_iter().map(|(name, _)| name).collect();
             assert_eq!(names.join(" "), indexes, "{table} keeps its indexes");
         }
     }

@@ -7,7 +7,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use tidings_service::Caller;
 
-use super::wire::WxError;
+use super::wire::{bad_query, WxError};
 use crate::AppState;
 
 /// The app behind the request's access token.
@@ -20,8 +20,7 @@ impl FromRequestParts<Arc<AppState>> for WxCaller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let token = access_token(parts.uri.query())
-            .map_err(|()| WxError::new(47001, "data format error: query string"))?;
+        let token = access_token(parts.uri.query()).map_err(|()| bad_query())?;
         let caller = state.services.tokens.authenticate(token.as_deref()).await?;
         Ok(WxCaller(caller))
     }

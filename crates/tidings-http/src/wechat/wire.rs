@@ -151,12 +151,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for WxJson<T> {
 /// Query parameters, refused with 47001 when they cannot be decoded.
 pub struct WxQuery<T>(pub T);
 
+/// The answer to a query string that cannot be decoded.
+pub(super) fn bad_query() -> WxError {
+    WxError::new(47001, "data format error: query string")
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for WxQuery<T> {
     type Rejection = WxError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         axum::extract::Query::<T>::try_from_uri(&parts.uri)
             .map(|q| WxQuery(q.0))
-            .map_err(|_| WxError::new(47001, "data format error: query string"))
+            .map_err(|_| bad_query())
     }
 }
