@@ -6,6 +6,7 @@
 
 mod bare;
 mod callgrind;
+mod cpu;
 mod fanout;
 mod load;
 mod sends;

@@ -238,8 +238,10 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
         bodies: vec![sample.clone()],
     });
     crate::callgrind::take(bare.child.id())?;
+    let w0_watch = watch(&bare);
     let w0_before = run(w0_load.clone(), o.connections, o.secs).await;
     println!("{}", w0_before.line("W0 bare axum (before W1)"));
+    print_cpu(&w0_watch, &w0_before);
     print_instructions(&bare, "W0 bare axum", &w0_before)?;
 
     let dir = tempfile::tempdir()?;
@@ -247,8 +249,10 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     let (idle, _) = p.rss_mb();
     println!("Tidings idle RSS (SQLite, after setup): {idle:.1} MB");
     crate::callgrind::take(p.child.id())?;
+    let watch_oa = watch(&p);
     let oa = run(Arc::new(Post { url, bodies }), o.connections, o.secs).await;
     println!("{}", oa.line("W1 official-account send"));
+    print_cpu(&watch_oa, &oa);
     print_instructions(&p, "W1 official-account send", &oa)?;
 
     // Mini program: three sends per prepared prepay_id.
@@ -265,6 +269,7 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
         ((oa.rate() * o.secs as f64 * 1.3) / 3.0 / o.connections as f64).ceil() as usize + 1;
     let grants = prepare_grants(&p, &appid, &users, per_conn).await?;
     crate::callgrind::take(p.child.id())?;
+    let watch_mini = watch(&p);
     let mini = run(
         Arc::new(MiniSend::new(
             format!(
@@ -280,9 +285,12 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     )
     .await;
     println!("{}", mini.line("W1 mini-program send (with grants)"));
+    print_cpu(&watch_mini, &mini);
     print_instructions(&p, "W1 mini-program send", &mini)?;
+    let w0_watch = watch(&bare);
     let w0_after = run(w0_load, o.connections, o.secs).await;
     println!("{}", w0_after.line("W0 bare axum (after W1)"));
+    print_cpu(&w0_watch, &w0_after);
     let w0 = w0_before.merged(&w0_after);
     println!("{}", w0.line("W0 bare axum (both runs)"));
     print_ratio("W1/W0 (official account)", &oa, &w0);
@@ -354,6 +362,20 @@ fn print_instructions(p: &Proc, name: &str, load: &Stats) -> anyhow::Result<()> 
         );
     }
     Ok(())
+}
+
+/// Watches the server `p` and this process, the load generator.
+fn watch(p: &Proc) -> crate::cpu::Watch {
+    crate::cpu::Watch::start(&[
+        ("server", p.child.id()),
+        ("load generator", std::process::id()),
+    ])
+}
+
+/// Each thread's CPU a request of `load` (µs on a core, [µs waiting for
+/// one]), and the machine's busy share.
+fn print_cpu(watch: &crate::cpu::Watch, load: &Stats) {
+    println!("  CPU a request: {}", watch.report(load.ok));
 }
 
 fn print_ratio(name: &str, a: &Stats, b: &Stats) {

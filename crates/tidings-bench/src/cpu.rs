@@ -1,0 +1,210 @@
+//! Where a load's CPU went: each thread's time on a core and its time
+//! waiting in a run queue for one (`/proc/<pid>/task/<tid>/schedstat`, in
+//! nanoseconds), summed by thread name, and the machine's busy share and
+//! the share its hypervisor gave to other guests (`/proc/stat`, steal),
+//! read before and after a load and divided by the requests it made.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// One process's threads at one moment: (name, on-CPU ns, waiting ns) by
+/// thread id.
+type Threads = BTreeMap<u32, (String, u64, u64)>;
+
+/// The processes watched and the machine, before a load.
+pub struct Watch {
+    procs: Vec<(&'static str, u32, Threads)>,
+    machine: Option<Ticks>,
+}
+
+impl Watch {
+    /// Starts watching `procs`: (what to call it, pid).
+    pub fn start(procs: &[(&'static str, u32)]) -> Self {
+        Self {
+            procs: procs
+                .iter()
+                .map(|&(name, pid)| (name, pid, threads(pid)))
+                .collect(),
+            machine: machine(),
+        }
+    }
+
+    /// What each process's threads spent a request since the start:
+    /// on-CPU µs by thread name (the run-queue wait in brackets), and the
+    /// machine's busy and stolen shares.
+    pub fn report(&self, requests: u64) -> String {
+        let per = |ns: u64| ns as f64 / 1000.0 / requests.max(1) as f64;
+        let mut out = String::new();
+        for (name, pid, before) in &self.procs {
+            let spent = spent(before, &threads(*pid));
+            let (run, wait) = spent
+                .values()
+                .fold((0, 0), |(r, w), &(tr, tw)| (r + tr, w + tw));
+            let _ = write!(out, "{name} {:.1} µs [{:.1}] (", per(run), per(wait));
+            let parts: Vec<String> = spent
+                .iter()
+                .filter(|(_, &(r, _))| per(r) >= 0.05)
+                .map(|(thread, &(r, w))| format!("{thread} {:.1} [{:.1}]", per(r), per(w)))
+                .collect();
+            let _ = write!(out, "{}); ", parts.join(", "));
+        }
+        if let (Some(a), Some(b)) = (self.machine, machine()) {
+            let total = b.total.saturating_sub(a.total).max(1) as f64;
+            let share = |f: fn(&Ticks) -> u64| 100.0 * f(&b).saturating_sub(f(&a)) as f64 / total;
+            let _ = write!(
+                out,
+                "machine {:.0} % busy, {:.0} % stolen",
+                share(|t| t.busy),
+                share(|t| t.steal)
+            );
+        }
+        out
+    }
+}
+
+/// On-CPU and waiting ns by thread name between two readings. A thread
+/// that started in between counts from zero; one that ended is left out.
+fn spent(before: &Threads, after: &Threads) -> BTreeMap<String, (u64, u64)> {
+    let mut by_name: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for (tid, (name, run, wait)) in after {
+        let (r0, w0) = before.get(tid).map_or((0, 0), |&(_, r, w)| (r, w));
+        let e = by_name.entry(name.clone()).or_default();
+        e.0 += run.saturating_sub(r0);
+        e.1 += wait.saturating_sub(w0);
+    }
+    by_name
+}
+
+/// Every thread of `pid` now; empty when the process is gone.
+fn threads(pid: u32) -> Threads {
+    let mut out = Threads::new();
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for entry in dir.flatten() {
+        let Some(tid) = entry.file_name().to_str().and_then(|t| t.parse().ok()) else {
+            continue;
+        };
+        let path = entry.path();
+        let stat = std::fs::read_to_string(path.join("schedstat")).unwrap_or_default();
+        let Some((run, wait)) = parse_schedstat(&stat) else {
+            continue;
+        };
+        let name = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        out.insert(tid, (name.trim().to_owned(), run, wait));
+    }
+    out
+}
+
+/// (on-CPU ns, run-queue wait ns) from a `schedstat` line.
+fn parse_schedstat(line: &str) -> Option<(u64, u64)> {
+    let mut fields = line.split_whitespace().map(str::parse::<u64>);
+    Some((fields.next()?.ok()?, fields.next()?.ok()?))
+}
+
+/// The machine's clock ticks since boot.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Ticks {
+    /// On this guest's work: user, nice, system, irq, softirq.
+    busy: u64,
+    /// Given by the hypervisor to other guests while this one could run.
+    steal: u64,
+    total: u64,
+}
+
+/// The machine's ticks since boot, from `/proc/stat`.
+fn machine() -> Option<Ticks> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    parse_cpu_line(stat.lines().next()?)
+}
+
+/// The `cpu` line of `/proc/stat`: user, nice, system, idle, iowait, irq,
+/// softirq, steal (guest time is already counted in user time).
+fn parse_cpu_line(line: &str) -> Option<Ticks> {
+    let mut fields = line.split_whitespace();
+    if fields.next()? != "cpu" {
+        return None;
+    }
+    let t: Vec<u64> = fields
+        .take(8)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    let [user, nice, system, _idle, _iowait, irq, softirq, steal] = t[..] else {
+        return None;
+    };
+    Some(Ticks {
+        busy: user + nice + system + irq + softirq,
+        steal,
+        total: t.iter().sum(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_kernels_lines() {
+        assert_eq!(parse_schedstat("470107 1200 3\n"), Some((470_107, 1_200)));
+        assert_eq!(parse_schedstat(""), None);
+        let cpu = "cpu  246597 96 54420 235613 7529 0 18254 12696 0 0";
+        let total = 246_597 + 96 + 54_420 + 235_613 + 7_529 + 18_254 + 12_696;
+        let busy = 246_597 + 96 + 54_420 + 18_254;
+        let steal = 12_696;
+        assert_eq!(parse_cpu_line(cpu), Some(Ticks { busy, steal, total }));
+        assert_eq!(parse_cpu_line("cpu 1 2 3"), None);
+        assert_eq!(parse_cpu_line("intr 1 2 3"), None);
+    }
+
+    /// A named thread that works between the readings shows under its
+    /// name, and one that ended is left out rather than counted negative.
+    #[test]
+    fn a_threads_work_shows_under_its_name() {
+        let watch = Watch::start(&[("bench", std::process::id())]);
+        std::thread::Builder::new()
+            .name("cpu-probe".into())
+            .spawn(|| {
+                let mut x = 0u64;
+                for i in 0..20_000_000u64 {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+                }
+                x
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        // The probe has ended: what it spent is not in the reading.
+        let ended = watch.report(1);
+        assert!(!ended.contains("cpu-probe"), "{ended}");
+
+        let watch = Watch::start(&[("bench", std::process::id())]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::Builder::new()
+            .name("cpu-probe".into())
+            .spawn(move || {
+                let mut x = 0u64;
+                for i in 0..20_000_000u64 {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+                }
+                tx.send(()).unwrap();
+                let _ = done_rx.recv();
+                x
+            })
+            .unwrap();
+        rx.recv().unwrap();
+        let report = watch.report(1);
+        done_tx.send(()).unwrap();
+        t.join().unwrap();
+        let probe = report
+            .split("cpu-probe ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|us| us.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no cpu-probe in {report}"));
+        assert!(probe > 0.0, "{report}");
+        assert!(report.starts_with("bench "), "{report}");
+        assert!(report.contains("% busy, "), "{report}");
+        assert!(report.ends_with("% stolen"), "{report}");
+    }
+}
