@@ -143,6 +143,15 @@ fn parse_cpu_line(line: &str) -> Option<Ticks> {
 mod tests {
     use super::*;
 
+    /// Work enough to show on a core.
+    fn spin() -> u64 {
+        let mut x = 0u64;
+        for i in 0..20_000_000u64 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
+        }
+        x
+    }
+
     #[test]
     fn reads_the_kernels_lines() {
         assert_eq!(parse_schedstat("470107 1200 3\n"), Some((470_107, 1_200)));
@@ -163,13 +172,7 @@ mod tests {
         let watch = Watch::start(&[("bench", std::process::id())]);
         std::thread::Builder::new()
             .name("cpu-probe".into())
-            .spawn(|| {
-                let mut x = 0u64;
-                for i in 0..20_000_000u64 {
-                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
-                }
-                x
-            })
+            .spawn(spin)
             .unwrap()
             .join()
             .unwrap();
@@ -183,10 +186,7 @@ mod tests {
         let t = std::thread::Builder::new()
             .name("cpu-probe".into())
             .spawn(move || {
-                let mut x = 0u64;
-                for i in 0..20_000_000u64 {
-                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
-                }
+                let x = spin();
                 tx.send(()).unwrap();
                 let _ = done_rx.recv();
                 x

@@ -373,7 +373,7 @@ fn watch(p: &Proc) -> crate::cpu::Watch {
 }
 
 /// Each thread's CPU a request of `load` (µs on a core, [µs waiting for
-/// one]), and the machine's busy share.
+/// one]), and the machine's busy and stolen shares.
 fn print_cpu(watch: &crate::cpu::Watch, load: &Stats) {
     println!("  CPU a request: {}", watch.report(load.ok));
 }
