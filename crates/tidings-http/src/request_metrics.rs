@@ -16,11 +16,15 @@ use metrics::{Counter, Histogram};
 /// installed when the router's first request of a kind arrives.
 #[derive(Default)]
 pub struct RequestMetrics {
-    by_call: RwLock<HashMap<(&'static str, StatusCode), ByRoute>>,
+    by_call: RwLock<HashMap<(&'static str, StatusCode), ByRoute, FastHash>>,
 }
 
 /// The handles of one method and status, by route.
-type ByRoute = HashMap<String, Handles>;
+type ByRoute = HashMap<String, Handles, FastHash>;
+
+/// Two lookups a request: std's SipHash would cost several times as much.
+/// The keys are the bounded labels above, never a client's text.
+type FastHash = foldhash::fast::RandomState;
 
 #[derive(Clone)]
 struct Handles {

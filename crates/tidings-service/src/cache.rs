@@ -9,11 +9,16 @@ use std::time::Duration;
 use moka::sync::Cache;
 use tidings_engine::{App, AppId, OpenId, TokenHash, TokenLane, TokenRecord};
 
+/// The caches' hasher. Every send looks up several keys; std's SipHash
+/// costs several times as much a key. The keys come from authenticated
+/// apps or are hashes themselves, and each cache gets its own random seed.
+pub(crate) type FastHash = foldhash::fast::RandomState;
+
 #[derive(Clone)]
 pub(crate) struct Caches {
-    pub(crate) apps: Cache<AppId, Arc<App>>,
-    pub(crate) tokens: Cache<TokenHash, TokenRecord>,
-    pub(crate) users: Cache<(AppId, OpenId), ()>,
+    pub(crate) apps: Cache<AppId, Arc<App>, FastHash>,
+    pub(crate) tokens: Cache<TokenHash, TokenRecord, FastHash>,
+    pub(crate) users: Cache<(AppId, OpenId), (), FastHash>,
 }
 
 impl Caches {
@@ -22,16 +27,16 @@ impl Caches {
             apps: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(ttl)
-                .build(),
+                .build_with_hasher(FastHash::default()),
             tokens: Cache::builder()
                 .max_capacity(1_000_000)
                 .time_to_live(ttl)
                 .support_invalidation_closures()
-                .build(),
+                .build_with_hasher(FastHash::default()),
             users: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(ttl)
-                .build(),
+                .build_with_hasher(FastHash::default()),
         }
     }
 

@@ -20,7 +20,7 @@ pub struct TemplateService {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     library: LibraryService,
-    cache: Cache<TemplateId, Arc<Template>>,
+    cache: Cache<TemplateId, Arc<Template>, crate::cache::FastHash>,
 }
 
 /// The template APIs of `wxopen` are the mini-program's.
@@ -47,7 +47,7 @@ impl TemplateService {
             cache: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(cache_ttl)
-                .build(),
+                .build_with_hasher(crate::cache::FastHash::default()),
         }
     }
 

@@ -3,10 +3,11 @@
 //! failures as `tidings_store_errors_total{op, backend}`.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use async_trait::async_trait;
+use metrics::Histogram;
 use tidings_engine::governance::{Complaint, Notice, Penalty, Proposal};
 use tidings_engine::{
     App, AppId, Audience, Grant, InboxPass, LibraryTitle, MarketingTemplate, Message, OpenId,
@@ -22,25 +23,34 @@ use crate::{
 
 pub struct Metered {
     inner: Arc<dyn Store>,
+    /// Each call's histogram, taken from the recorder at the call's first
+    /// use: a metric named by its labels is otherwise looked up in the
+    /// recorder on every call (its key built, hashed and compared).
+    durations: [OnceLock<Histogram>; OPS.len()],
 }
 
 impl Metered {
+    /// Wraps `inner`. The metrics recorder, if any, is to be installed
+    /// before: a call made earlier keeps the no-op handle it was given.
     pub fn wrap(inner: Arc<dyn Store>) -> Arc<dyn Store> {
-        Arc::new(Self { inner })
+        Arc::new(Self {
+            inner,
+            durations: [const { OnceLock::new() }; OPS.len()],
+        })
     }
 
-    async fn timed<T>(
-        &self,
-        op: &'static str,
-        fut: impl Future<Output = StoreResult<T>>,
-    ) -> StoreResult<T> {
+    async fn timed<T>(&self, op: Op, fut: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
         let start = Instant::now();
         let out = fut.await;
+        let name = OPS[op as usize];
         let backend = self.inner.backend();
-        metrics::histogram!("tidings_store_duration_seconds", "op" => op, "backend" => backend)
+        self.durations[op as usize]
+            .get_or_init(|| {
+                metrics::histogram!("tidings_store_duration_seconds", "op" => name, "backend" => backend)
+            })
             .record(start.elapsed().as_secs_f64());
         if out.is_err() {
-            metrics::counter!("tidings_store_errors_total", "op" => op, "backend" => backend)
+            metrics::counter!("tidings_store_errors_total", "op" => name, "backend" => backend)
                 .increment(1);
         }
         out
@@ -50,6 +60,14 @@ impl Metered {
 /// Writes the delegating, timed implementation of every store call.
 macro_rules! metered {
     ($(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*) => {
+        /// The store calls, in the order of [`OPS`].
+        #[allow(non_camel_case_types)]
+        #[derive(Clone, Copy)]
+        enum Op { $($name),* }
+
+        /// Each store call's name, its `op` label.
+        const OPS: &[&str] = &[$(stringify!($name)),*];
+
         #[async_trait]
         impl Store for Metered {
             fn backend(&self) -> &'static str {
@@ -57,7 +75,7 @@ macro_rules! metered {
             }
             $(
                 async fn $name(&self $(, $arg: $ty)*) -> $ret {
-                    self.timed(stringify!($name), self.inner.$name($($arg),*)).await
+                    self.timed(Op::$name, self.inner.$name($($arg),*)).await
                 }
             )*
         }

@@ -113,6 +113,8 @@ pub async fn start_with_clock(
     settings: &Settings,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<Running> {
+    // The recorder first: the store keeps the handles it takes on its first calls.
+    let metrics = settings.metrics.then(metrics_handle).flatten();
     let store = crate::store::open(&settings.database()?).await?;
     let services = Services::build(store.clone(), clock.clone(), settings.service_config()).await?;
     let source = match &settings.admin_key {
@@ -123,7 +125,6 @@ pub async fn start_with_clock(
     let worker_loop = services.worker.clone();
     let dispatcher = services.dispatcher.clone();
     let (streams_stop, streams_stopped) = watch::channel(false);
-    let metrics = settings.metrics.then(metrics_handle).flatten();
     let upkeep = metrics.clone().map(|h| tokio::spawn(upkeep_metrics(h)));
     let state = AppState {
         services,

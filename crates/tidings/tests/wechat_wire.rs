@@ -158,6 +158,29 @@ async fn health_readiness_and_metrics(db: TestDb) {
         )),
         "store latency per op and backend"
     );
+    // The store's handles, taken on each call's first use, go on counting.
+    let issued = |text: &str| -> f64 {
+        let key = format!(
+            "tidings_store_duration_seconds_count{{op=\"issue_token\",backend=\"{backend}\"}} "
+        );
+        text.lines()
+            .find_map(|l| l.strip_prefix(&key)?.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let last = s.get("/metrics").await.text().await.unwrap();
+    assert!(
+        issued(&last) >= issued(&metrics) + 2.0,
+        "{} then {}",
+        issued(&metrics),
+        issued(&last)
+    );
+    // The recorder is in place before the store's first call at start.
+    assert!(
+        last.contains(&format!(
+            "tidings_store_duration_seconds_count{{op=\"load_library\",backend=\"{backend}\"}}"
+        )),
+        "the calls made while starting are counted"
+    );
     assert!(!metrics.contains(&secret), "no secret in metrics");
     s.stop().await;
 }
