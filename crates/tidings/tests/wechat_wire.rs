@@ -135,45 +135,29 @@ async fn health_readiness_and_metrics(db: TestDb) {
         "{metrics}"
     );
     assert!(metrics.contains("tidings_http_request_duration_seconds_bucket"));
-    // The route's handles, registered on its first request, go on counting.
-    let tokens = |text: &str| -> f64 {
-        let key =
-            "tidings_http_requests_total{method=\"GET\",route=\"/cgi-bin/token\",status=\"200\"} ";
-        text.lines()
-            .find_map(|l| l.strip_prefix(key)?.parse().ok())
-            .unwrap_or(0.0)
-    };
-    let before = tokens(&metrics);
-    s.access_token(&appid, &secret).await;
-    s.access_token(&appid, &secret).await;
-    let after = tokens(&s.get("/metrics").await.text().await.unwrap());
-    assert!(after >= before + 2.0, "{before} then {after}");
+    // The route's handles, registered on its first request, go on counting;
+    // so do the store's, taken on each call's first use.
+    let tokens =
+        "tidings_http_requests_total{method=\"GET\",route=\"/cgi-bin/token\",status=\"200\"}";
     let backend = match db.backend {
         common::Backend::Sqlite => "sqlite",
         common::Backend::Postgres => "postgres",
     };
+    let issued =
+        format!("tidings_store_duration_seconds_count{{op=\"issue_token\",backend=\"{backend}\"}}");
+    s.access_token(&appid, &secret).await;
+    s.access_token(&appid, &secret).await;
+    let last = s.get("/metrics").await.text().await.unwrap();
+    let (before, after) = (sample(&metrics, tokens), sample(&last, tokens));
+    assert!(after >= before + 2.0, "{before} then {after}");
     assert!(
         metrics.contains(&format!(
             "tidings_store_duration_seconds_bucket{{op=\"issue_token\",backend=\"{backend}\""
         )),
         "store latency per op and backend"
     );
-    // The store's handles, taken on each call's first use, go on counting.
-    let issued = |text: &str| -> f64 {
-        let key = format!(
-            "tidings_store_duration_seconds_count{{op=\"issue_token\",backend=\"{backend}\"}} "
-        );
-        text.lines()
-            .find_map(|l| l.strip_prefix(&key)?.parse().ok())
-            .unwrap_or(0.0)
-    };
-    let last = s.get("/metrics").await.text().await.unwrap();
-    assert!(
-        issued(&last) >= issued(&metrics) + 2.0,
-        "{} then {}",
-        issued(&metrics),
-        issued(&last)
-    );
+    let (before, after) = (sample(&metrics, &issued), sample(&last, &issued));
+    assert!(after >= before + 2.0, "{before} then {after}");
     // The recorder is in place before the store's first call at start.
     assert!(
         last.contains(&format!(
@@ -183,4 +167,11 @@ async fn health_readiness_and_metrics(db: TestDb) {
     );
     assert!(!metrics.contains(&secret), "no secret in metrics");
     s.stop().await;
+}
+
+/// The value of one series in a Prometheus text page; 0 when it is absent.
+fn sample(page: &str, series: &str) -> f64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0.0)
 }
