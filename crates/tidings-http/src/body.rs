@@ -48,22 +48,32 @@ pub async fn read_json<T: DeserializeOwned>(req: axum::extract::Request) -> Resu
         return Err(BodyError::Empty);
     }
     // The common case parses once; only a refused body is parsed again, to
-    // name the field at fault.
-    if let Ok(v) = serde_json::from_slice(&bytes) {
-        return Ok(v);
-    }
+    // name the field at fault. A body checked as UTF-8 once is parsed as
+    // text, so that its strings are not checked again one by one.
+    let parsed = match std::str::from_utf8(&bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(&bytes),
+    };
+    let refused = match parsed {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
     let de = &mut serde_json::Deserializer::from_slice(&bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => BodyError::Invalid {
-                path,
-                reason: inner.to_string(),
-            },
-            _ => BodyError::Malformed(inner.to_string()),
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        // The value itself reads: what was refused comes after it.
+        Ok(_) => Err(BodyError::Malformed(refused.to_string())),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            Err(match inner.classify() {
+                serde_json::error::Category::Data => BodyError::Invalid {
+                    path,
+                    reason: inner.to_string(),
+                },
+                _ => BodyError::Malformed(inner.to_string()),
+            })
         }
-    })
+    }
 }
 
 #[cfg(test)]
@@ -80,8 +90,8 @@ mod tests {
         n: u32,
     }
 
-    fn request(body: &'static str) -> axum::extract::Request {
-        axum::extract::Request::new(axum::body::Body::from(body))
+    fn request(body: impl Into<axum::body::Body>) -> axum::extract::Request {
+        axum::extract::Request::new(body.into())
     }
 
     /// A valid body parses in one pass; a refused one still names the
@@ -106,5 +116,33 @@ mod tests {
             read_json::<Outer>(request("{not json")).await,
             Err(BodyError::Malformed(_))
         ));
+    }
+
+    /// Text bodies and bodies that are not UTF-8 read as `serde_json`
+    /// reads their bytes: the same values, and the same refusals.
+    #[tokio::test]
+    async fn bodies_read_as_their_bytes_parse() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Text {
+            s: String,
+        }
+        let bodies: [&[u8]; 6] = [
+            "{\"s\": \"季度经营分析会 \\u00e9\\n\"}".as_bytes(),
+            b"{\"s\": \"\\ud83d\\ude00\"}",
+            b"{\"s\": \"\\ud800\"}",
+            b"{\"s\": \"\xff\xfe\"}",
+            b"{\"s\": 1}",
+            b"{\"s\": \"a\"} trailing",
+        ];
+        for bytes in bodies {
+            let expected = serde_json::from_slice::<Text>(bytes).map_err(|e| e.to_string());
+            let read = read_json::<Text>(request(bytes.to_vec())).await;
+            match (&expected, read) {
+                (Ok(want), Ok(got)) => assert_eq!(&got, want),
+                (Err(want), Err(BodyError::Invalid { reason, .. }))
+                | (Err(want), Err(BodyError::Malformed(reason))) => assert_eq!(&reason, want),
+                (want, got) => panic!("{bytes:?}: expected {want:?}, got {got:?}"),
+            }
+        }
     }
 }

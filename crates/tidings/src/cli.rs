@@ -211,36 +211,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    // Listening for the signals starts before the server answers anything:
+    // a SIGTERM sent right after its first answer stops it gracefully.
+    let shutdown = shutdown_signal()?;
     let mut running = crate::server::start(settings).await?;
     if let Some(key) = running.generated_admin_key.take() {
         // Shown once, on the terminal, never through the logs.
         println!("Generated an admin key. It is shown only this once; keep it safe:");
         println!("  TIDINGS_ADMIN_KEY={key}");
     }
-    running.stop_on(shutdown_signal());
+    running.stop_on(shutdown);
     running.wait().await
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Ctrl-C or SIGTERM, each listened for from this call on (their default
+/// action, ending the process at once, is replaced here).
+#[cfg(unix)]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut term = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = term.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down");
+        tracing::info!("shutting down");
+    })
+}
+
+/// Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
+    let ctrl_c = tokio::signal::ctrl_c();
+    Ok(async move {
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+    })
 }
 
 async fn app(settings: &Settings, cmd: AppCommand) -> anyhow::Result<()> {

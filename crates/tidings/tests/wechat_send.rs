@@ -114,23 +114,20 @@ async fn every_send_error_code(db: TestDb) {
         let v = send(&s, &m, b.clone()).await;
         assert_eq!(v["errcode"], code, "{b}: {v}");
     }
+    // Bodies that are not one JSON object: cut short, or a whole send
+    // followed by more text.
+    let whole_then_more = format!("{} trailing", body(&m, &t, &form));
+    for raw in ["{\"touser\": ".to_owned(), whole_then_more] {
+        let url = s.url(&format!(
+            "/cgi-bin/message/wxopen/template/send?access_token={}",
+            m.token
+        ));
+        let malformed = json_of(s.http.post(url).body(raw.clone())).await;
+        assert_eq!(malformed["errcode"], 47001, "{raw}: {malformed}");
+    }
     // None of those used the form_id; it still sends once, then 41029.
     assert_eq!(errcode(&send(&s, &m, body(&m, &t, &form)).await), 0);
     assert_eq!(send(&s, &m, body(&m, &t, &form)).await["errcode"], 41029);
-    let malformed = s
-        .http
-        .post(s.url(&format!(
-            "/cgi-bin/message/wxopen/template/send?access_token={}",
-            m.token
-        )))
-        .body("{\"touser\": ")
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap();
-    assert_eq!(malformed["errcode"], 47001);
     s.stop().await;
 }
 
