@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use metrics::{Counter, Histogram};
+use tidings_service::FastHash;
 
 /// One router's request metrics. Handles are taken from the recorder
 /// installed when the router's first request of a kind arrives.
@@ -21,10 +22,6 @@ pub struct RequestMetrics {
 
 /// The handles of one method and status, by route.
 type ByRoute = HashMap<String, Handles, FastHash>;
-
-/// Two lookups a request: std's SipHash would cost several times as much.
-/// The keys are the bounded labels above, never a client's text.
-type FastHash = foldhash::fast::RandomState;
 
 #[derive(Clone)]
 struct Handles {

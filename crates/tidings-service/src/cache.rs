@@ -9,10 +9,12 @@ use std::time::Duration;
 use moka::sync::Cache;
 use tidings_engine::{App, AppId, OpenId, TokenHash, TokenLane, TokenRecord};
 
-/// The caches' hasher. Every send looks up several keys; std's SipHash
-/// costs several times as much a key. The keys come from authenticated
-/// apps or are hashes themselves, and each cache gets its own random seed.
-pub(crate) type FastHash = foldhash::fast::RandomState;
+/// The hasher of the maps on a send's path (these caches, the HTTP layer's
+/// request metrics): every send looks up several keys, and std's SipHash
+/// costs several times as much a key. Their keys come from authenticated
+/// apps, are hashes themselves or are bounded labels, never a client's
+/// free text; each map gets its own random seed.
+pub type FastHash = foldhash::fast::RandomState;
 
 #[derive(Clone)]
 pub(crate) struct Caches {

@@ -33,6 +33,7 @@ use tidings_store::{Store, StoreResult};
 
 pub use admin::{AdminAuth, AdminKeySource};
 pub use apps::{AppService, NewApp, MAX_PAGE as MAX_APPS_PAGE};
+pub use cache::FastHash;
 pub use employees::{EmployeePatch, EmployeeService};
 pub use error::ServiceError;
 pub use governance::{GovernanceService, MarketingScan, MAX_GOVERNANCE_PAGE};
