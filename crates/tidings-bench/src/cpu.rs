@@ -11,6 +11,9 @@ use std::fmt::Write as _;
 /// thread id.
 type Threads = BTreeMap<u32, (String, u64, u64)>;
 
+/// (on-CPU ns, waiting ns) by thread name.
+type ByName = BTreeMap<String, (u64, u64)>;
+
 /// The processes watched and the machine, before a load.
 pub struct Watch {
     procs: Vec<(&'static str, u32, Threads)>,
@@ -29,14 +32,64 @@ impl Watch {
         }
     }
 
-    /// What each process's threads spent a request since the start:
-    /// on-CPU µs by thread name (the run-queue wait in brackets), and the
-    /// machine's busy and stolen shares.
+    /// What each process's threads and the machine spent since the start.
+    pub fn finish(&self) -> Spent {
+        Spent {
+            procs: self
+                .procs
+                .iter()
+                .map(|(name, pid, before)| (*name, spent(before, &threads(*pid))))
+                .collect(),
+            machine: match (self.machine, machine()) {
+                (Some(a), Some(b)) => Some(Ticks {
+                    busy: b.busy.saturating_sub(a.busy),
+                    steal: b.steal.saturating_sub(a.steal),
+                    total: b.total.saturating_sub(a.total),
+                }),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// What the watched processes' threads (on-CPU and waiting ns by thread
+/// name) and the machine (ticks) spent over one or more loads.
+#[derive(Default)]
+pub struct Spent {
+    procs: Vec<(&'static str, ByName)>,
+    machine: Option<Ticks>,
+}
+
+impl Spent {
+    /// Adds `other`, a later load of the same processes.
+    pub fn add(&mut self, other: Spent) {
+        if self.procs.is_empty() {
+            *self = other;
+            return;
+        }
+        for ((_, mine), (_, theirs)) in self.procs.iter_mut().zip(other.procs) {
+            for (thread, (r, w)) in theirs {
+                let e = mine.entry(thread).or_default();
+                e.0 += r;
+                e.1 += w;
+            }
+        }
+        self.machine = match (self.machine, other.machine) {
+            (Some(a), Some(b)) => Some(Ticks {
+                busy: a.busy + b.busy,
+                steal: a.steal + b.steal,
+                total: a.total + b.total,
+            }),
+            _ => None,
+        };
+    }
+
+    /// On-CPU µs a request by process and thread name (the run-queue wait
+    /// in brackets), and the machine's busy and stolen shares.
     pub fn report(&self, requests: u64) -> String {
         let per = |ns: u64| ns as f64 / 1000.0 / requests.max(1) as f64;
         let mut out = String::new();
-        for (name, pid, before) in &self.procs {
-            let spent = spent(before, &threads(*pid));
+        for (name, spent) in &self.procs {
             let (run, wait) = spent
                 .values()
                 .fold((0, 0), |(r, w), &(tr, tw)| (r + tr, w + tw));
@@ -48,14 +101,13 @@ impl Watch {
                 .collect();
             let _ = write!(out, "{}); ", parts.join(", "));
         }
-        if let (Some(a), Some(b)) = (self.machine, machine()) {
-            let total = b.total.saturating_sub(a.total).max(1) as f64;
-            let share = |f: fn(&Ticks) -> u64| 100.0 * f(&b).saturating_sub(f(&a)) as f64 / total;
+        if let Some(t) = self.machine {
+            let total = t.total.max(1) as f64;
             let _ = write!(
                 out,
                 "machine {:.0} % busy, {:.0} % stolen",
-                share(|t| t.busy),
-                share(|t| t.steal)
+                100.0 * t.busy as f64 / total,
+                100.0 * t.steal as f64 / total
             );
         }
         out
@@ -64,8 +116,8 @@ impl Watch {
 
 /// On-CPU and waiting ns by thread name between two readings. A thread
 /// that started in between counts from zero; one that ended is left out.
-fn spent(before: &Threads, after: &Threads) -> BTreeMap<String, (u64, u64)> {
-    let mut by_name: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+fn spent(before: &Threads, after: &Threads) -> ByName {
+    let mut by_name = ByName::new();
     for (tid, (name, run, wait)) in after {
         let (r0, w0) = before.get(tid).map_or((0, 0), |&(_, r, w)| (r, w));
         let e = by_name.entry(name.clone()).or_default();
@@ -165,6 +217,37 @@ mod tests {
         assert_eq!(parse_cpu_line("intr 1 2 3"), None);
     }
 
+    /// Two loads' readings add up thread by thread and tick by tick, a
+    /// thread seen in one of them only counting once.
+    #[test]
+    fn readings_add_up() {
+        let reading = |threads: &[(&str, u64, u64)], busy, total| Spent {
+            procs: vec![(
+                "server",
+                threads
+                    .iter()
+                    .map(|&(n, r, w)| (n.to_owned(), (r, w)))
+                    .collect(),
+            )],
+            machine: Some(Ticks {
+                busy,
+                steal: 0,
+                total,
+            }),
+        };
+        let mut sum = Spent::default();
+        sum.add(reading(&[("writer", 3_000, 1_000)], 80, 100));
+        sum.add(reading(
+            &[("writer", 1_000, 0), ("syncer", 2_000, 2_000)],
+            40,
+            100,
+        ));
+        assert_eq!(
+            sum.report(2),
+            "server 3.0 µs [1.5] (syncer 1.0 [1.0], writer 2.0 [0.5]); machine 60 % busy, 0 % stolen"
+        );
+    }
+
     /// A named thread that works between the readings shows under its
     /// name, and one that ended is left out rather than counted negative.
     #[test]
@@ -177,7 +260,7 @@ mod tests {
             .join()
             .unwrap();
         // The probe has ended: what it spent is not in the reading.
-        let ended = watch.report(1);
+        let ended = watch.finish().report(1);
         assert!(!ended.contains("cpu-probe"), "{ended}");
 
         let watch = Watch::start(&[("bench", std::process::id())]);
@@ -193,7 +276,7 @@ mod tests {
             })
             .unwrap();
         rx.recv().unwrap();
-        let report = watch.report(1);
+        let report = watch.finish().report(1);
         done_tx.send(()).unwrap();
         t.join().unwrap();
         let probe = report

@@ -59,9 +59,9 @@ pub trait Request: Send + Sync + 'static {
     ) -> impl std::future::Future<Output = bool> + Send;
 }
 
-pub async fn run<R: Request>(req: Arc<R>, connections: usize, secs: u64) -> Stats {
+pub async fn run<R: Request>(req: Arc<R>, connections: usize, length: Duration) -> Stats {
     let hist = Arc::new(Mutex::new(Histogram::<u64>::new(3).expect("histogram")));
-    let deadline = Instant::now() + Duration::from_secs(secs);
+    let deadline = Instant::now() + length;
     let start = Instant::now();
     let mut tasks = Vec::new();
     for conn in 0..connections {
@@ -128,7 +128,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_run_counts_every_request_once() {
         let req = Arc::new(Counted(AtomicU64::new(0)));
-        let stats = run(req.clone(), 4, 1).await;
+        let stats = run(req.clone(), 4, Duration::from_secs(1)).await;
         let sent = req.0.load(Ordering::Relaxed);
         assert!(sent > 0);
         assert_eq!(stats.ok + stats.errors, sent);

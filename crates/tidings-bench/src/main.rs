@@ -11,6 +11,7 @@ mod fanout;
 mod load;
 mod sends;
 mod server;
+mod slices;
 
 use clap::{Parser, Subcommand};
 
@@ -53,6 +54,11 @@ pub struct Opts {
     /// Seconds each load runs.
     #[arg(long, default_value_t = 10)]
     secs: u64,
+    /// W0 and W1's two loads each run in this many slices, taking turns,
+    /// so that the machine's drift weighs on all three alike (one slice
+    /// under `--callgrind`).
+    #[arg(long, default_value_t = 5)]
+    slices: u32,
     /// Concurrent connections of the load.
     #[arg(long, default_value_t = 64)]
     connections: usize,

@@ -2,11 +2,13 @@
 //! reads under a send load).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::load::{run, Request, Stats};
 use crate::server::{Proc, ADMIN_KEY};
+use crate::slices::Phase;
 use crate::Opts;
 
 /// An official account's send body; W0 posts the same bytes.
@@ -222,12 +224,15 @@ async fn official(
 }
 
 pub async fn w1(o: &Opts) -> anyhow::Result<()> {
+    // Callgrind's counters are read around each load: one slice then.
+    let slices = if o.callgrind { 1 } else { o.slices.max(1) };
+    let length = Duration::from_secs(o.secs) / slices;
     println!(
-        "## W0 / W1 ({} connections, {} s each)",
-        o.connections, o.secs
+        "## W0 / W1 ({} connections, {} s each, in {slices} slices of {:.1} s taking turns)",
+        o.connections,
+        o.secs,
+        length.as_secs_f64()
     );
-    // W0 runs before W1 and again after it, and W1 is compared with both
-    // runs together: the machine's speed drifts over a minute.
     let bare = Proc::bare().await?;
     let sample = oa_body("bench00000", "x".repeat(43).as_str())
         .to_string()
@@ -237,24 +242,12 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
         url: format!("{}/send", bare.base),
         bodies: vec![sample.clone()],
     });
-    crate::callgrind::take(bare.child.id())?;
-    let w0_watch = watch(&bare);
-    let w0_before = run(w0_load.clone(), o.connections, o.secs).await;
-    println!("{}", w0_before.line("W0 bare axum (before W1)"));
-    print_cpu(&w0_watch, &w0_before);
-    print_instructions(&bare, "W0 bare axum", &w0_before)?;
 
     let dir = tempfile::tempdir()?;
     let (p, url, bodies, _, _) = official(&dir, o.connections).await?;
+    let oa_load = Arc::new(Post { url, bodies });
     let (idle, _) = p.rss_mb();
     println!("Tidings idle RSS (SQLite, after setup): {idle:.1} MB");
-    crate::callgrind::take(p.child.id())?;
-    let watch_oa = watch(&p);
-    let oa = run(Arc::new(Post { url, bodies }), o.connections, o.secs).await;
-    println!("{}", oa.line("W1 official-account send"));
-    print_cpu(&watch_oa, &oa);
-    print_instructions(&p, "W1 official-account send", &oa)?;
-
     // Mini program: three sends per prepared prepay_id.
     let (appid, token, users) = app(&p, "miniprogram", o.connections).await?;
     let t = wx(
@@ -265,36 +258,45 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     )
     .await?;
     let template = t["template_id"].as_str().unwrap_or_default().to_owned();
-    let per_conn =
-        ((oa.rate() * o.secs as f64 * 1.3) / 3.0 / o.connections as f64).ceil() as usize + 1;
-    let grants = prepare_grants(&p, &appid, &users, per_conn).await?;
-    crate::callgrind::take(p.child.id())?;
-    let watch_mini = watch(&p);
-    let mini = run(
-        Arc::new(MiniSend::new(
-            format!(
-                "{}/cgi-bin/message/wxopen/template/send?access_token={token}",
-                p.base
-            ),
-            &template,
-            &users,
-            grants,
-        )),
-        o.connections,
-        o.secs,
-    )
-    .await;
-    println!("{}", mini.line("W1 mini-program send (with grants)"));
-    print_cpu(&watch_mini, &mini);
-    print_instructions(&p, "W1 mini-program send", &mini)?;
-    let w0_watch = watch(&bare);
-    let w0_after = run(w0_load, o.connections, o.secs).await;
-    println!("{}", w0_after.line("W0 bare axum (after W1)"));
-    print_cpu(&w0_watch, &w0_after);
-    let w0 = w0_before.merged(&w0_after);
-    println!("{}", w0.line("W0 bare axum (both runs)"));
-    print_ratio("W1/W0 (official account)", &oa, &w0);
-    print_ratio("W1/W0 (mini program)", &mini, &w0);
+    let mini_url = format!(
+        "{}/cgi-bin/message/wxopen/template/send?access_token={token}",
+        p.base
+    );
+
+    let (mut w0, mut oa, mut mini) = (Phase::default(), Phase::default(), Phase::default());
+    for _ in 0..slices {
+        crate::callgrind::take(bare.child.id())?;
+        w0.slice(w0_load.clone(), o.connections, length, watch(&bare))
+            .await;
+        print_instructions(&bare, "W0 bare axum", w0.stats())?;
+        crate::callgrind::take(p.child.id())?;
+        oa.slice(oa_load.clone(), o.connections, length, watch(&p))
+            .await;
+        print_instructions(&p, "W1 official-account send", oa.stats())?;
+        // Prepay ids for this slice: the fastest official-account rate yet,
+        // with room to spare.
+        let per_conn = ((oa.top_rate() * length.as_secs_f64() * 1.5) / 3.0 / o.connections as f64)
+            .ceil() as usize
+            + 1;
+        let grants = prepare_grants(&p, &appid, &users, per_conn).await?;
+        let mini_load = MiniSend::new(mini_url.clone(), &template, &users, grants);
+        crate::callgrind::take(p.child.id())?;
+        mini.slice(Arc::new(mini_load), o.connections, length, watch(&p))
+            .await;
+        print_instructions(&p, "W1 mini-program send", mini.stats())?;
+    }
+    for (name, phase) in [
+        ("W0 bare axum", &w0),
+        ("W1 official-account send", &oa),
+        ("W1 mini-program send (with grants)", &mini),
+    ] {
+        println!("{}", phase.stats().line(name));
+        println!("  slices: {} req/s", phase.rates());
+        println!("  CPU a request: {}", phase.cpu());
+    }
+    print_ratios("W1/W0 (official account)", &oa, &w0);
+    print_ratios("W1/W0 (mini program)", &mini, &w0);
+    let w0 = w0.stats();
     // For the analysis only: what a durable answer costs without a
     // database, and with the leanest SQLite insert.
     let bare_kept = |how: &'static str, file: &'static str| {
@@ -305,21 +307,21 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
                 url: format!("{}/send", server.base),
                 bodies: vec![sample],
             };
-            anyhow::Ok(run(Arc::new(body), o.connections, o.secs).await)
+            anyhow::Ok(run(Arc::new(body), o.connections, Duration::from_secs(o.secs)).await)
         }
     };
     let w0d = bare_kept("--log", "w0.log").await?;
     println!("{}", w0d.line("W0-durable (bare axum, group-synced log)"));
-    print_ratio("W0-durable/W0", &w0d, &w0);
-    print_ratio("W1/W0-durable (official account)", &oa, &w0d);
+    print_ratio("W0-durable/W0", &w0d, w0);
+    print_ratio("W1/W0-durable (official account)", oa.stats(), &w0d);
     let w0s = bare_kept("--sqlite", "w0.db").await?;
     println!(
         "{}",
         w0s.line("W0-sqlite (bare axum, a row a request, group-committed)")
     );
-    print_ratio("W0-sqlite/W0", &w0s, &w0);
-    print_ratio("W1/W0-sqlite (official account)", &oa, &w0s);
-    print_ratio("W1/W0-sqlite (mini program)", &mini, &w0s);
+    print_ratio("W0-sqlite/W0", &w0s, w0);
+    print_ratio("W1/W0-sqlite (official account)", oa.stats(), &w0s);
+    print_ratio("W1/W0-sqlite (mini program)", mini.stats(), &w0s);
     let (rss, peak) = p.rss_mb();
     println!("Tidings RSS after W1: {rss:.1} MB (peak {peak:.1} MB)");
     Ok(())
@@ -372,14 +374,18 @@ fn watch(p: &Proc) -> crate::cpu::Watch {
     ])
 }
 
-/// Each thread's CPU a request of `load` (µs on a core, [µs waiting for
-/// one]), and the machine's busy and stolen shares.
-fn print_cpu(watch: &crate::cpu::Watch, load: &Stats) {
-    println!("  CPU a request: {}", watch.report(load.ok));
-}
-
 fn print_ratio(name: &str, a: &Stats, b: &Stats) {
     println!("{name}: {:.1} %", 100.0 * a.rate() / b.rate());
+}
+
+/// The ratio of two phases' rates over all their slices, and the range of
+/// their slices' ratios turn by turn.
+fn print_ratios(name: &str, a: &Phase, b: &Phase) {
+    let (lo, hi) = a.ratio_range(b);
+    println!(
+        "{name}: {:.1} % (slices {lo:.1}-{hi:.1} %)",
+        100.0 * a.stats().rate() / b.stats().rate()
+    );
 }
 
 pub async fn w3(o: &Opts) -> anyhow::Result<()> {
@@ -393,9 +399,14 @@ pub async fn w3(o: &Opts) -> anyhow::Result<()> {
         .collect();
     let sends = tokio::spawn({
         let (secs, n) = (o.secs, o.connections - readers);
-        async move { run(Arc::new(Post { url, bodies }), n, secs).await }
+        async move { run(Arc::new(Post { url, bodies }), n, Duration::from_secs(secs)).await }
     });
-    let reads = run(Arc::new(InboxRead { urls }), readers, o.secs).await;
+    let reads = run(
+        Arc::new(InboxRead { urls }),
+        readers,
+        Duration::from_secs(o.secs),
+    )
+    .await;
     let sends = sends.await?;
     println!("{}", sends.line("W3 concurrent sends"));
     println!("{}", reads.line("W3 inbox reads"));
