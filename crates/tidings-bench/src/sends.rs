@@ -227,11 +227,16 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     // Callgrind's counters are read around each load: one slice then.
     let slices = if o.callgrind { 1 } else { o.slices.max(1) };
     let length = Duration::from_secs(o.secs) / slices;
+    let turns = match slices {
+        1 => "in one piece".to_owned(),
+        n => format!(
+            "in {n} slices of {:.1} s taking turns",
+            length.as_secs_f64()
+        ),
+    };
     println!(
-        "## W0 / W1 ({} connections, {} s each, in {slices} slices of {:.1} s taking turns)",
-        o.connections,
-        o.secs,
-        length.as_secs_f64()
+        "## W0 / W1 ({} connections, {} s each, {turns})",
+        o.connections, o.secs
     );
     let bare = Proc::bare().await?;
     let sample = oa_body("bench00000", "x".repeat(43).as_str())
