@@ -268,7 +268,20 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
         p.base
     );
 
+    // For the analysis only, in the same turns: what a durable answer
+    // costs without a database, and with the leanest SQLite insert.
+    let log = Proc::bare_durable("--log", &dir.path().join("w0.log")).await?;
+    let lean = Proc::bare_durable("--sqlite", &dir.path().join("w0.db")).await?;
+    let post_to = |server: &Proc| {
+        Arc::new(Post {
+            url: format!("{}/send", server.base),
+            bodies: vec![sample.clone()],
+        })
+    };
+    let (log_load, lean_load) = (post_to(&log), post_to(&lean));
+
     let (mut w0, mut oa, mut mini) = (Phase::default(), Phase::default(), Phase::default());
+    let (mut w0d, mut w0s) = (Phase::default(), Phase::default());
     for _ in 0..slices {
         crate::callgrind::take(bare.child.id())?;
         w0.slice(w0_load.clone(), o.connections, length, watch(&bare))
@@ -289,6 +302,10 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
         mini.slice(Arc::new(mini_load), o.connections, length, watch(&p))
             .await;
         print_instructions(&p, "W1 mini-program send", mini.stats())?;
+        w0d.slice(log_load.clone(), o.connections, length, watch(&log))
+            .await;
+        w0s.slice(lean_load.clone(), o.connections, length, watch(&lean))
+            .await;
     }
     for (name, phase) in [
         ("W0 bare axum", &w0),
@@ -301,32 +318,21 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     }
     print_ratios("W1/W0 (official account)", &oa, &w0);
     print_ratios("W1/W0 (mini program)", &mini, &w0);
-    let w0 = w0.stats();
-    // For the analysis only: what a durable answer costs without a
-    // database, and with the leanest SQLite insert.
-    let bare_kept = |how: &'static str, file: &'static str| {
-        let (path, sample) = (dir.path().join(file), sample.clone());
-        async move {
-            let server = Proc::bare_durable(how, &path).await?;
-            let body = Post {
-                url: format!("{}/send", server.base),
-                bodies: vec![sample],
-            };
-            anyhow::Ok(run(Arc::new(body), o.connections, Duration::from_secs(o.secs)).await)
-        }
-    };
-    let w0d = bare_kept("--log", "w0.log").await?;
-    println!("{}", w0d.line("W0-durable (bare axum, group-synced log)"));
-    print_ratio("W0-durable/W0", &w0d, w0);
-    print_ratio("W1/W0-durable (official account)", oa.stats(), &w0d);
-    let w0s = bare_kept("--sqlite", "w0.db").await?;
-    println!(
-        "{}",
-        w0s.line("W0-sqlite (bare axum, a row a request, group-committed)")
-    );
-    print_ratio("W0-sqlite/W0", &w0s, w0);
-    print_ratio("W1/W0-sqlite (official account)", oa.stats(), &w0s);
-    print_ratio("W1/W0-sqlite (mini program)", mini.stats(), &w0s);
+    for (name, phase) in [
+        ("W0-durable (bare axum, group-synced log)", &w0d),
+        (
+            "W0-sqlite (bare axum, a row a request, group-committed)",
+            &w0s,
+        ),
+    ] {
+        println!("{}", phase.stats().line(name));
+        println!("  slices: {} req/s", phase.rates());
+    }
+    print_ratios("W0-durable/W0", &w0d, &w0);
+    print_ratios("W1/W0-durable (official account)", &oa, &w0d);
+    print_ratios("W0-sqlite/W0", &w0s, &w0);
+    print_ratios("W1/W0-sqlite (official account)", &oa, &w0s);
+    print_ratios("W1/W0-sqlite (mini program)", &mini, &w0s);
     let (rss, peak) = p.rss_mb();
     println!("Tidings RSS after W1: {rss:.1} MB (peak {peak:.1} MB)");
     Ok(())
@@ -377,10 +383,6 @@ fn watch(p: &Proc) -> crate::cpu::Watch {
         ("server", p.child.id()),
         ("load generator", std::process::id()),
     ])
-}
-
-fn print_ratio(name: &str, a: &Stats, b: &Stats) {
-    println!("{name}: {:.1} %", 100.0 * a.rate() / b.rate());
 }
 
 /// The ratio of two phases' rates over all their slices, and the range of
