@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::load::{run, Request, Stats};
+use crate::load::{run, Request};
 use crate::server::{Proc, ADMIN_KEY};
 use crate::slices::Phase;
 use crate::Opts;
@@ -243,10 +243,14 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
         .to_string()
         .into_bytes();
     println!("send body: {} bytes", sample.len());
-    let w0_load = Arc::new(Post {
-        url: format!("{}/send", bare.base),
-        bodies: vec![sample.clone()],
-    });
+    // W0's load, and the same posts to the durable bare servers below.
+    let post_to = |server: &Proc| {
+        Arc::new(Post {
+            url: format!("{}/send", server.base),
+            bodies: vec![sample.clone()],
+        })
+    };
+    let w0_load = post_to(&bare);
 
     let dir = tempfile::tempdir()?;
     let (p, url, bodies, _, _) = official(&dir, o.connections).await?;
@@ -272,25 +276,14 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     // costs without a database, and with the leanest SQLite insert.
     let log = Proc::bare_durable("--log", &dir.path().join("w0.log")).await?;
     let lean = Proc::bare_durable("--sqlite", &dir.path().join("w0.db")).await?;
-    let post_to = |server: &Proc| {
-        Arc::new(Post {
-            url: format!("{}/send", server.base),
-            bodies: vec![sample.clone()],
-        })
-    };
     let (log_load, lean_load) = (post_to(&log), post_to(&lean));
 
     let (mut w0, mut oa, mut mini) = (Phase::default(), Phase::default(), Phase::default());
     let (mut w0d, mut w0s) = (Phase::default(), Phase::default());
     for _ in 0..slices {
-        crate::callgrind::take(bare.child.id())?;
-        w0.slice(w0_load.clone(), o.connections, length, watch(&bare))
-            .await;
-        print_instructions(&bare, "W0 bare axum", w0.stats())?;
-        crate::callgrind::take(p.child.id())?;
-        oa.slice(oa_load.clone(), o.connections, length, watch(&p))
-            .await;
-        print_instructions(&p, "W1 official-account send", oa.stats())?;
+        let (w0_load, oa_load) = (w0_load.clone(), oa_load.clone());
+        measured_slice(&mut w0, w0_load, &bare, "W0 bare axum", o, length).await?;
+        measured_slice(&mut oa, oa_load, &p, "W1 official-account send", o, length).await?;
         // Prepay ids for this slice: the fastest official-account rate yet,
         // with room to spare.
         let per_conn = ((oa.top_rate() * length.as_secs_f64() * 1.5) / 3.0 / o.connections as f64)
@@ -298,10 +291,8 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
             + 1;
         let grants = prepare_grants(&p, &appid, &users, per_conn).await?;
         let mini_load = MiniSend::new(mini_url.clone(), &template, &users, grants);
-        crate::callgrind::take(p.child.id())?;
-        mini.slice(Arc::new(mini_load), o.connections, length, watch(&p))
-            .await;
-        print_instructions(&p, "W1 mini-program send", mini.stats())?;
+        let mini_load = Arc::new(mini_load);
+        measured_slice(&mut mini, mini_load, &p, "W1 mini-program send", o, length).await?;
         w0d.slice(log_load.clone(), o.connections, length, watch(&log))
             .await;
         w0s.slice(lean_load.clone(), o.connections, length, watch(&lean))
@@ -364,14 +355,27 @@ async fn prepare_grants(
     Ok(out)
 }
 
-/// Under `--callgrind`, the instructions the server ran per request of
-/// `load`.
-fn print_instructions(p: &Proc, name: &str, load: &Stats) -> anyhow::Result<()> {
-    if let Some(n) = crate::callgrind::take(p.child.id())? {
+/// Runs one slice of `load` on the measured server `server` into
+/// `phase`, its threads' CPU read around it; under `--callgrind` (one
+/// slice a load) prints the instructions the server ran a request.
+async fn measured_slice<R: Request>(
+    phase: &mut Phase,
+    load: Arc<R>,
+    server: &Proc,
+    name: &str,
+    o: &Opts,
+    length: Duration,
+) -> anyhow::Result<()> {
+    let pid = server.child.id();
+    crate::callgrind::take(pid)?;
+    phase
+        .slice(load, o.connections, length, watch(server))
+        .await;
+    if let Some(n) = crate::callgrind::take(pid)? {
+        let ok = phase.stats().ok;
         println!(
-            "{name}: {} instructions a request (callgrind, {} requests)",
-            n / load.ok.max(1),
-            load.ok
+            "{name}: {} instructions a request (callgrind, {ok} requests)",
+            n / ok.max(1)
         );
     }
     Ok(())
