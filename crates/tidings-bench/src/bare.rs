@@ -67,10 +67,10 @@ fn start_log(path: PathBuf) -> anyhow::Result<mpsc::Sender<Append>> {
         .create(true)
         .append(true)
         .open(path)?;
-    Ok(start_groups(move |group| {
+    start_groups(move |group| {
         let written = group.iter().all(|(b, _)| file.write_all(b).is_ok());
         written && file.sync_data().is_ok()
-    }))
+    })
 }
 
 /// The thread that inserts bodies into a SQLite table at `path`: everything
@@ -82,7 +82,7 @@ fn start_sqlite(path: PathBuf) -> anyhow::Result<mpsc::Sender<Append>> {
          PRAGMA synchronous = FULL;
          CREATE TABLE IF NOT EXISTS sends (id INTEGER PRIMARY KEY, body BLOB NOT NULL);",
     )?;
-    Ok(start_groups(move |group| {
+    start_groups(move |group| {
         let insert = || -> rusqlite::Result<()> {
             let tx = conn.unchecked_transaction()?;
             {
@@ -94,23 +94,26 @@ fn start_sqlite(path: PathBuf) -> anyhow::Result<mpsc::Sender<Append>> {
             tx.commit()
         };
         insert().is_ok()
-    }))
+    })
 }
 
-/// One thread that takes everything waiting as a group, keeps it with
-/// `commit`, and answers each of the group whether it was kept.
+/// One thread (`group-commit`, as the CPU figures name it) that takes
+/// everything waiting as a group, keeps it with `commit`, and answers
+/// each of the group whether it was kept.
 fn start_groups(
     mut commit: impl FnMut(&[Append]) -> bool + Send + 'static,
-) -> mpsc::Sender<Append> {
+) -> anyhow::Result<mpsc::Sender<Append>> {
     let (tx, rx) = mpsc::channel::<Append>();
-    std::thread::spawn(move || {
-        while let Ok(first) = rx.recv() {
-            let group: Vec<Append> = std::iter::once(first).chain(rx.try_iter()).collect();
-            let kept = commit(&group);
-            for (_, done) in group {
-                let _ = done.send(kept);
+    std::thread::Builder::new()
+        .name("group-commit".into())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let group: Vec<Append> = std::iter::once(first).chain(rx.try_iter()).collect();
+                let kept = commit(&group);
+                for (_, done) in group {
+                    let _ = done.send(kept);
+                }
             }
-        }
-    });
-    tx
+        })?;
+    Ok(tx)
 }

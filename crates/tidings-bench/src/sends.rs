@@ -318,6 +318,7 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
     ] {
         println!("{}", phase.stats().line(name));
         println!("  slices: {} req/s", phase.rates());
+        println!("  CPU a request: {}", phase.cpu());
     }
     print_ratios("W0-durable/W0", &w0d, &w0);
     print_ratios("W1/W0-durable (official account)", &oa, &w0d);
