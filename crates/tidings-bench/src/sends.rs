@@ -298,28 +298,20 @@ pub async fn w1(o: &Opts) -> anyhow::Result<()> {
         w0s.slice(lean_load.clone(), o.connections, length, watch(&lean))
             .await;
     }
-    for (name, phase) in [
+    print_phases(&[
         ("W0 bare axum", &w0),
         ("W1 official-account send", &oa),
         ("W1 mini-program send (with grants)", &mini),
-    ] {
-        println!("{}", phase.stats().line(name));
-        println!("  slices: {} req/s", phase.rates());
-        println!("  CPU a request: {}", phase.cpu());
-    }
+    ]);
     print_ratios("W1/W0 (official account)", &oa, &w0);
     print_ratios("W1/W0 (mini program)", &mini, &w0);
-    for (name, phase) in [
+    print_phases(&[
         ("W0-durable (bare axum, group-synced log)", &w0d),
         (
             "W0-sqlite (bare axum, a row a request, group-committed)",
             &w0s,
         ),
-    ] {
-        println!("{}", phase.stats().line(name));
-        println!("  slices: {} req/s", phase.rates());
-        println!("  CPU a request: {}", phase.cpu());
-    }
+    ]);
     print_ratios("W0-durable/W0", &w0d, &w0);
     print_ratios("W1/W0-durable (official account)", &oa, &w0d);
     print_ratios("W0-sqlite/W0", &w0s, &w0);
@@ -388,6 +380,16 @@ fn watch(p: &Proc) -> crate::cpu::Watch {
         ("server", p.child.id()),
         ("load generator", std::process::id()),
     ])
+}
+
+/// Each phase's figures over its slices, each slice's rate, and the CPU
+/// a request of the processes watched during them.
+fn print_phases(phases: &[(&str, &Phase)]) {
+    for (name, phase) in phases {
+        println!("{}", phase.stats().line(name));
+        println!("  slices: {} req/s", phase.rates());
+        println!("  CPU a request: {}", phase.cpu());
+    }
 }
 
 /// The ratio of two phases' rates over all their slices, and the range of
